@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hart: architectural state of one RISC-V hart as seen by an S-mode guest.
+ *
+ * The VMM plays M-mode (DESIGN.md), so there is no M-mode state here: every
+ * exception and S-level interrupt is taken in S-mode, except ecall from
+ * S-mode, which leaves cpu_run() as an SBI call.
+ *
+ * Threads: a hart is owned by its vCPU thread. Other threads touch only
+ * `mip` (atomic OR/AND of SEIP/SSIP) and `exit_request` (atomic), then kick.
+ */
+#ifndef RV_CPU_HART_H
+#define RV_CPU_HART_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct physmap;
+struct dcache;
+
+enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
+
+/* Interrupt bits in sip/sie (privileged spec §10.1.3). */
+#define IRQ_S_SOFT 1
+#define IRQ_S_TIMER 5
+#define IRQ_S_EXT 9
+#define MIP_SSIP (1ull << IRQ_S_SOFT)
+#define MIP_STIP (1ull << IRQ_S_TIMER)
+#define MIP_SEIP (1ull << IRQ_S_EXT)
+#define SIP_MASK (MIP_SSIP | MIP_STIP | MIP_SEIP)
+
+/* sstatus bits (privileged spec §10.1.1). */
+#define SSTATUS_SIE (1ull << 1)
+#define SSTATUS_SPIE (1ull << 5)
+#define SSTATUS_SPP (1ull << 8)
+#define SSTATUS_VS (3ull << 9)
+#define SSTATUS_FS (3ull << 13)
+#define SSTATUS_FS_OFF (0ull << 13)
+#define SSTATUS_FS_DIRTY (3ull << 13)
+#define SSTATUS_XS (3ull << 15)
+#define SSTATUS_SUM (1ull << 18)
+#define SSTATUS_MXR (1ull << 19)
+#define SSTATUS_UXL (3ull << 32)
+#define SSTATUS_UXL_64 (2ull << 32)
+#define SSTATUS_SD (1ull << 63)
+/* The bits the guest may write. */
+#define SSTATUS_WMASK (SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_FS | SSTATUS_SUM | SSTATUS_MXR)
+
+/* Exception causes (privileged spec table 22). */
+enum {
+    EXC_INSN_MISALIGNED = 0,
+    EXC_INSN_ACCESS = 1,
+    EXC_ILLEGAL_INSN = 2,
+    EXC_BREAKPOINT = 3,
+    EXC_LOAD_MISALIGNED = 4,
+    EXC_LOAD_ACCESS = 5,
+    EXC_STORE_MISALIGNED = 6,
+    EXC_STORE_ACCESS = 7,
+    EXC_ECALL_U = 8,
+    EXC_ECALL_S = 9,
+    EXC_INSN_PAGE_FAULT = 12,
+    EXC_LOAD_PAGE_FAULT = 13,
+    EXC_STORE_PAGE_FAULT = 15,
+};
+
+/* fflags bits (unprivileged spec §11.2). */
+#define FFLAG_NX 0x01 /* inexact */
+#define FFLAG_UF 0x02 /* underflow */
+#define FFLAG_OF 0x04 /* overflow */
+#define FFLAG_DZ 0x08 /* divide by zero */
+#define FFLAG_NV 0x10 /* invalid */
+
+/* Software TLB: direct-mapped, one array per access kind, one set per
+ * privilege level (so a trap or sret needs no flush). An entry maps a guest
+ * virtual page to host memory: host = va + addend. tag is va >> 12, or
+ * TLB_INVALID. Only RAM pages are ever entered; MMIO always takes the slow path. */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID (~0ull)
+struct tlb_entry {
+    uint64_t tag;
+    uintptr_t addend;
+};
+struct tlb_set {
+    struct tlb_entry r[TLB_SIZE], w[TLB_SIZE], x[TLB_SIZE];
+};
+
+struct hart {
+    uint64_t x[32];
+    uint64_t pc;
+    uint64_t f[32]; /* raw bits; single values are NaN-boxed (upper 32 bits all ones) */
+    uint32_t fflags; /* accrued exception flags, FFLAG_* */
+    uint32_t frm;    /* dynamic rounding mode, 0..7 (5..7 invalid) */
+    unsigned priv;   /* PRV_U or PRV_S */
+
+    /* S-mode CSRs */
+    uint64_t status; /* sstatus, SD computed on read */
+    uint64_t sie;
+    _Atomic uint64_t mip; /* pending: SSIP, STIP, SEIP */
+    uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
+    uint64_t stimecmp; /* Sstc; also the SBI TIME target */
+    uint64_t instret;
+
+    /* LR/SC reservation (guest-physical address, or ~0 when none) */
+    uint64_t resv;
+
+    /* MMU: cached translation mode derived from satp */
+    int pt_levels; /* 0 = bare, 3 = Sv39, 4 = Sv48 */
+    uint64_t pt_root; /* physical address of the root table */
+    struct tlb_set tlb[2]; /* indexed by priv */
+
+    /* Decoded-code cache, owned by the interpreter. */
+    struct dcache *dcache;
+
+    struct physmap *pm;
+    uint64_t (*read_time)(void *opaque); /* the 10 MHz `time` counter */
+    void *time_opaque;
+
+    /* Set (atomically, any thread) to make cpu_run() return at the next block boundary. */
+    atomic_uint exit_request;
+
+    int hartid;
+    /* Filled when cpu_run() returns CPU_EXIT_FATAL. */
+    char fatal_msg[160];
+};
+
+static inline bool hart_fs_enabled(const struct hart *h)
+{
+    return (h->status & SSTATUS_FS) != SSTATUS_FS_OFF;
+}
+
+/* F/D state was written: sstatus.FS := Dirty (privileged spec §3.1.6.6). */
+static inline void hart_fs_dirty(struct hart *h)
+{
+    h->status |= SSTATUS_FS_DIRTY;
+}
+
+/* Reset a hart to the boot state (S-mode, MMU off, pc = entry). */
+void hart_reset(struct hart *h, int hartid, uint64_t entry);
+
+/* Print registers and key CSRs to stderr (fatal guest errors). */
+void hart_dump(const struct hart *h);
+
+#endif
