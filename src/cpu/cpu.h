@@ -35,7 +35,19 @@ void cpu_update_timer(struct hart *h, uint64_t now);
 /* Invalidate all cached translations / decoded code (sfence.vma, fence.i done
  * remotely through SBI RFENCE). Called on the hart's own thread. */
 void cpu_flush_tlb(struct hart *h);
+/* Discard all decoded code of this hart (reset, reboot). */
 void cpu_flush_code(struct hart *h);
+/* fence.i semantics: discard decoded code of pages written since decode. */
+void cpu_fence_i(struct hart *h);
+
+/* Remote fence: ask hart `h` (from another thread) to flush its TLB
+ * and/or decoded code before it runs more guest code. The caller may wait
+ * for h->flush_req to become 0. cpu_handle_flush() runs the request on the
+ * hart's own thread (cpu_run does it on entry). */
+#define CPU_FLUSH_TLB 1u
+#define CPU_FLUSH_CODE 2u
+void cpu_request_flush(struct hart *h, unsigned what);
+void cpu_handle_flush(struct hart *h);
 
 /* Set or clear an interrupt-pending bit from any thread, and kick the hart. */
 void cpu_set_irq(struct hart *h, uint64_t mask, int level);

@@ -87,7 +87,9 @@ struct tlb_set {
 };
 
 struct hart {
-    uint64_t x[32];
+    /* x[32] is a sink: the decoder maps integer rd == x0 to it, so x[0] is
+     * never written and needs no special case on the hot path. */
+    uint64_t x[33];
     uint64_t pc;
     uint64_t f[32]; /* raw bits; single values are NaN-boxed (upper 32 bits all ones) */
     uint32_t fflags; /* accrued exception flags, FFLAG_* */
@@ -102,8 +104,10 @@ struct hart {
     uint64_t stimecmp; /* Sstc; also the SBI TIME target */
     uint64_t instret;
 
-    /* LR/SC reservation (guest-physical address, or ~0 when none) */
+    /* LR/SC reservation: host address of the reserved word (~0 when none)
+     * and the value LR loaded; SC succeeds by compare-and-swap against it. */
     uint64_t resv;
+    uint64_t resv_val;
 
     /* MMU: cached translation mode derived from satp */
     int pt_levels; /* 0 = bare, 3 = Sv39, 4 = Sv48 */
@@ -119,6 +123,17 @@ struct hart {
 
     /* Set (atomically, any thread) to make cpu_run() return at the next block boundary. */
     atomic_uint exit_request;
+    /* Remote fences pending (CPU_FLUSH_* bits), set by other harts' SBI
+     * RFENCE calls and cleared by this hart once done. */
+    atomic_uint flush_req;
+    /* Wake the hart's thread if it sleeps in WFI (set by vm/vcpu.c; any thread). */
+    void (*kick)(struct hart *h);
+    void *owner; /* the vCPU object that owns this hart */
+
+    /* The exception being raised (set by the MMU and instruction helpers). */
+    uint64_t exc_cause, exc_tval;
+    /* The instruction bits being executed, for the illegal-instruction stval. */
+    uint32_t cur_raw;
 
     int hartid;
     /* Filled when cpu_run() returns CPU_EXIT_FATAL. */

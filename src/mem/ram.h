@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -22,11 +23,27 @@
 #define RAM_PAGE_SHIFT 12
 #define RAM_PAGE_SIZE (1ull << RAM_PAGE_SHIFT)
 
+/*
+ * Code-page tracking, so fence.i need not discard all decoded code: a page
+ * from which the CPU decoded instructions is CODE_CLEAN; a store to it (the
+ * CPU takes the slow path for such pages) or a device write makes it
+ * CODE_WRITTEN and queues it; fence.i then bumps the page's generation,
+ * which invalidates the decoded blocks from that page, and forgets it.
+ */
+enum { CODE_NONE = 0, CODE_CLEAN = 1, CODE_WRITTEN = 2 };
+#define RAM_CODE_QUEUE 256
+
 struct ram {
     uint64_t base; /* guest-physical address of the first byte */
     uint64_t size; /* bytes, multiple of RAM_PAGE_SIZE */
     uint8_t *host; /* host mapping of [base, base+size) */
     uint64_t npages;
+    uint8_t *code;      /* per page: CODE_* */
+    uint32_t *code_gen; /* per page: bumped when its decoded code goes stale */
+    pthread_mutex_t code_lock; /* protects the queue below */
+    uint32_t code_queue[RAM_CODE_QUEUE];
+    unsigned code_queued;
+    bool code_overflow; /* queue overflowed: fence.i scans every page */
 };
 
 /* Map `size` bytes of guest RAM at guest-physical `base`.
@@ -50,6 +67,26 @@ static inline bool ram_contains(const struct ram *r, uint64_t gpa)
 {
     return gpa >= r->base && gpa - r->base < r->size;
 }
+
+/* A page that holds decoded code was written (CPU slow path or device DMA). */
+void ram_code_written(struct ram *r, uint64_t pfn);
+
+/* Device writes to guest RAM must be reported here (code invalidation now;
+ * dirty logging for migration later). */
+static inline void ram_mark_written(struct ram *r, uint64_t gpa, uint64_t len)
+{
+    if (!len || gpa < r->base)
+        return;
+    uint64_t first = (gpa - r->base) >> RAM_PAGE_SHIFT;
+    uint64_t last = (gpa - r->base + len - 1) >> RAM_PAGE_SHIFT;
+    for (uint64_t p = first; p <= last && p < r->npages; p++)
+        if (__atomic_load_n(&r->code[p], __ATOMIC_RELAXED) == CODE_CLEAN)
+            ram_code_written(r, p);
+}
+
+/* fence.i: invalidate the decoded code of every page written since its
+ * decode. Any thread. */
+void ram_code_sync(struct ram *r);
 
 /* Copy between host buffers and guest RAM; 0 or -EFAULT if out of range. */
 int ram_read(const struct ram *r, uint64_t gpa, void *buf, uint64_t len)

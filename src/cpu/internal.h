@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal: functions shared by the files of the interpreter engine
+ * (csr.c, trap.c, interp.c). Not part of the engine interface (cpu.h).
+ * Everything here runs on the hart's own thread.
+ */
+#ifndef RV_CPU_INTERNAL_H
+#define RV_CPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/decode.h"
+#include "cpu/hart.h"
+
+/* Pseudo-op placed after the last instruction of every block. */
+#define OP_BLOCK_END OP_COUNT
+
+/* A decoded block: straight-line code that ends at a control transfer, a
+ * system instruction or a page end, followed by an OP_BLOCK_END marker. */
+struct block {
+    const void *key; /* host address of the first instruction */
+    struct block *next;
+    uint32_t gen;  /* dcache generation at decode */
+    uint32_t pgen; /* ram->code_gen[pfn] at decode */
+    uint32_t pfn;  /* RAM page the block was decoded from */
+    uint32_t n;    /* instructions, not counting the end marker */
+    struct insn in[];
+};
+
+/* Execute block `b` starting at h->pc == its first instruction, decrementing
+ * *left by the instructions retired. Returns -1 to continue with the next
+ * block, or an enum cpu_exit value. */
+int interp_block(struct hart *h, const struct block *b, int64_t *left);
+
+/* CSR access from an instruction. Return 0, or -1 for an illegal
+ * instruction (unknown CSR, privilege too low, write to a read-only CSR). */
+int csr_read(struct hart *h, unsigned csr, uint64_t *val);
+int csr_write(struct hart *h, unsigned csr, uint64_t val);
+
+/* Take exception `cause` with `tval` at h->pc (the faulting instruction).
+ * Returns false if the guest cannot continue (h->fatal_msg set). */
+bool trap_exception(struct hart *h, uint64_t cause, uint64_t tval);
+
+/* Take the highest-priority pending and enabled interrupt, if any.
+ * Returns true if one was taken. */
+bool trap_check_interrupts(struct hart *h);
+
+/* sret: return from an S-mode trap (privileged spec §3.3.2). */
+void trap_sret(struct hart *h);
+
+/* The current value of the `time` CSR. */
+static inline uint64_t hart_time(struct hart *h)
+{
+    return h->read_time(h->time_opaque);
+}
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main: the `rvisor` command. `rvisor run` turns flags into a validated
+ * virt_config and runs one VM with its console on this terminal.
+ * Errors from flags and files are one line on stderr; the exit status is the
+ * guest's (0 after poweroff) or non-zero on failure (see vm.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/parse.h"
+#include "vm/vm.h"
+
+static const char usage_run[] =
+    "usage: rvisor run --kernel FILE [options]\n"
+    "\n"
+    "Boot a RISC-V Linux kernel in a new VM, console on this terminal.\n"
+    "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n"
+    "\n"
+    "  --kernel FILE     flat RISC-V Linux Image to boot (required)\n"
+    "  --initrd FILE     initramfs (cpio, optionally compressed)\n"
+    "  --append ARGS     kernel command line (default: \"console=ttyS0\")\n"
+    "  --mem SIZE        guest RAM, e.g. 256M or 1G; a bare number is MiB (default 512M)\n"
+    "  --cpus N          virtual CPUs, 1..32 (default 1)\n"
+    "  --log LEVEL       error, warn, info or debug (default warn)\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: 0 after the guest powers off, 1 (or the guest's code) if it\n"
+    "reports failure, 3 if the guest crashed fatally, 4 if quit with Ctrl-A x,\n"
+    "2 for bad usage or files.\n";
+
+static const char usage_main[] =
+    "usage: rvisor COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  run       boot a VM (rvisor run --help)\n"
+    "  version   print the version\n";
+
+static int die_usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "rvisor run: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    return 2;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    enum { O_KERNEL = 1, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_LOG };
+    static const struct option opts[] = {
+        {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
+        {"append", required_argument, NULL, O_APPEND}, {"mem", required_argument, NULL, O_MEM},
+        {"cpus", required_argument, NULL, O_CPUS},     {"log", required_argument, NULL, O_LOG},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+    };
+    struct virt_config cfg = {
+        .mem_size = 512ull << 20, .ncpus = 1, .append = "console=ttyS0", .console_fd = STDOUT_FILENO,
+    };
+    long n;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_KERNEL: cfg.kernel = optarg; break;
+        case O_INITRD: cfg.initrd = optarg; break;
+        case O_APPEND: cfg.append = optarg; break;
+        case O_MEM:
+            if (parse_size(optarg, &cfg.mem_size) < 0 || (cfg.mem_size & 0xfff))
+                return die_usage("--mem: not a size like 512M or 2G", optarg);
+            break;
+        case O_CPUS:
+            if (parse_int(optarg, 1, VIRT_MAX_CPUS, &n) < 0)
+                return die_usage("--cpus: expected a number from 1 to 32", optarg);
+            cfg.ncpus = (int)n;
+            break;
+        case O_LOG:
+            if (log_set_level(optarg) < 0)
+                return die_usage("--log: expected error, warn, info or debug", optarg);
+            break;
+        case 'h': fputs(usage_run, stdout); return 0;
+        default:
+            return die_usage("unknown or incomplete option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return die_usage("unexpected argument", argv[optind]);
+    if (!cfg.kernel)
+        return die_usage("--kernel FILE is required (see rvisor run --help)", NULL);
+    struct err e = {0};
+    int status = vm_run(&cfg, &e);
+    if (status < 0) {
+        fprintf(stderr, "rvisor: %s\n", e.msg);
+        return 2;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    const char *env = getenv("RVISOR_LOG");
+    if (env && log_set_level(env) < 0)
+        fprintf(stderr, "rvisor: ignoring RVISOR_LOG=%s (expected error, warn, info or debug)\n",
+                env);
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage_main, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        puts("rvisor 0.1.0");
+        return 0;
+    }
+    fprintf(stderr, "rvisor: unknown command '%s' (try rvisor --help)\n", argv[1]);
+    return 2;
+}

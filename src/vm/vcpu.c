@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu: one host thread per virtual hart. The loop is a switch over the
+ * engine's exit reasons (kvmtool's shape): SBI calls, WFI sleeps, fatal
+ * guest errors, requests from other threads.
+ *
+ * WFI blocks the thread on a condition variable until an interrupt is
+ * kicked in or the hart's timer deadline passes, so an idle guest costs no
+ * host CPU. Lock order: vcpu->lock is a leaf (kick takes it from any
+ * thread, including with the PLIC lock held).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpu/cpu.h"
+#include "machine/sbi.h"
+#include "util/log.h"
+#include "vm/vm.h"
+
+/* Instructions per cpu_run: bounds timer latency (~0.1-1 ms) without making
+ * the exit path hot. */
+#define VCPU_BUDGET 100000
+
+void vcpu_kick(struct hart *h)
+{
+    struct vcpu *c = h->owner;
+    pthread_mutex_lock(&c->lock);
+    c->kicked = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static struct timespec abs_ts(uint64_t ns)
+{
+    return (struct timespec){.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
+}
+
+/* Sleep until an enabled interrupt is pending, someone kicks, or the timer
+ * deadline (or at most 1 s, as a backstop). */
+static void vcpu_wait(struct vcpu *c, bool for_irq)
+{
+    struct hart *h = c->hart;
+    struct virt *v = c->vm->board;
+    if (for_irq) {
+        cpu_update_timer(h, vclock_read(&v->clock));
+        if (atomic_load(&h->mip) & h->sie)
+            return;
+    }
+    uint64_t deadline = host_monotonic_ns() + 1000000000ull;
+    if (for_irq && (h->sie & MIP_STIP)) {
+        uint64_t t = vclock_ticks_to_host_ns(&v->clock, h->stimecmp);
+        if (t < deadline)
+            deadline = t;
+    }
+    struct timespec ts = abs_ts(deadline);
+    pthread_mutex_lock(&c->lock);
+    while (!c->kicked && !atomic_load(&c->vm->stop) && !atomic_load(&h->flush_req)) {
+        if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+            break;
+    }
+    c->kicked = false;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* HSM: bring a hart up at the address given to sbi_hart_start (SBI §9.1:
+ * S-mode, satp = 0, sstatus.SIE = 0, a0 = hartid, a1 = opaque). */
+static void hart_do_start(struct vcpu *c)
+{
+    struct virt *v = c->vm->board;
+    struct hart *h = c->hart;
+    int id = h->hartid;
+    hart_reset(h, id, v->hsm_start_addr[id]);
+    cpu_flush_code(h);
+    h->x[10] = (uint64_t)id;
+    h->x[11] = v->hsm_opaque[id];
+    atomic_store(&v->hsm[id], HSM_STARTED);
+}
+
+static void fatal(struct vcpu *c)
+{
+    struct hart *h = c->hart;
+    fprintf(stderr, "\r\nrvisor: guest error on hart %d: %s\r\n", h->hartid, h->fatal_msg);
+    hart_dump(h);
+    vm_request_reset(c->vm, RESET_FATAL, 0);
+}
+
+static void *vcpu_thread(void *arg)
+{
+    struct vcpu *c = arg;
+    struct hart *h = c->hart;
+    struct virt *v = c->vm->board;
+    int id = h->hartid;
+    while (!atomic_load(&c->vm->stop)) {
+        int st = atomic_load(&v->hsm[id]);
+        if (st == HSM_STOP_PENDING) {
+            atomic_store(&v->hsm[id], HSM_STOPPED);
+            continue;
+        }
+        if (st == HSM_STOPPED) {
+            vcpu_wait(c, false);
+            continue;
+        }
+        if (st == HSM_START_PENDING) {
+            hart_do_start(c);
+            continue;
+        }
+        enum cpu_exit r = cpu_run(h, VCPU_BUDGET);
+        cpu_update_timer(h, vclock_read(&v->clock));
+        switch (r) {
+        case CPU_EXIT_BUDGET:
+            break;
+        case CPU_EXIT_REQUEST:
+            atomic_store(&h->exit_request, 0);
+            cpu_handle_flush(h);
+            break;
+        case CPU_EXIT_ECALL:
+            sbi_call(v, h);
+            break;
+        case CPU_EXIT_WFI:
+            vcpu_wait(c, true);
+            break;
+        case CPU_EXIT_FATAL:
+            fatal(c);
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+int vcpus_start(struct vm *vm, struct err *e)
+{
+    struct virt *v = vm->board;
+    for (int i = 0; i < v->cfg.ncpus; i++) {
+        struct vcpu *c = &vm->vcpus[i];
+        c->vm = vm;
+        c->hart = v->harts[i];
+        c->kicked = false;
+        c->hart->owner = c;
+        c->hart->kick = vcpu_kick;
+        int r = pthread_create(&c->thread, NULL, vcpu_thread, c);
+        if (r) {
+            err_set(e, "cannot start vCPU thread %d: %s", i, strerror(r));
+            atomic_store(&vm->stop, true);
+            for (int j = 0; j < i; j++) {
+                vcpu_kick(vm->vcpus[j].hart);
+                pthread_join(vm->vcpus[j].thread, NULL);
+            }
+            return -r;
+        }
+    }
+    return 0;
+}
+
+void vcpus_stop(struct vm *vm)
+{
+    struct virt *v = vm->board;
+    atomic_store(&vm->stop, true);
+    for (int i = 0; i < v->cfg.ncpus; i++) {
+        atomic_store(&vm->vcpus[i].hart->exit_request, 1);
+        vcpu_kick(vm->vcpus[i].hart);
+    }
+    for (int i = 0; i < v->cfg.ncpus; i++)
+        pthread_join(vm->vcpus[i].thread, NULL);
+    atomic_store(&vm->stop, false);
+}

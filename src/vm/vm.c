@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm: VM lifecycle (see vm.h). The main thread builds the board, starts the
+ * I/O thread and the vCPU threads, then sleeps until a reset request:
+ * poweroff/fail/fatal/quit end the process, reboot reloads the images and
+ * restarts the vCPUs on the same board and RAM mapping.
+ */
+#include "vm/vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+static void board_reset(void *opaque, enum reset_kind kind, int code)
+{
+    vm_request_reset(opaque, kind, code);
+}
+
+static void board_hart_start(void *opaque, int hartid)
+{
+    struct vm *vm = opaque;
+    vcpu_kick(vm->vcpus[hartid].hart);
+}
+
+static const struct virt_ops board_ops = {
+    .reset = board_reset,
+    .hart_start = board_hart_start,
+};
+
+void vm_request_reset(struct vm *vm, enum reset_kind kind, int code)
+{
+    pthread_mutex_lock(&vm->lock);
+    /* the first request wins (e.g. poweroff racing a fatal error) */
+    if (vm->reset_kind == RESET_NONE) {
+        vm->reset_kind = kind;
+        vm->reset_code = code;
+    }
+    pthread_cond_signal(&vm->cond);
+    pthread_mutex_unlock(&vm->lock);
+    /* Stop guest execution promptly: the main thread joins the vCPUs. */
+    atomic_store(&vm->stop, true);
+    for (int i = 0; i < vm->board->cfg.ncpus; i++) {
+        atomic_store(&vm->board->harts[i]->exit_request, 1);
+        if (vm->vcpus[i].hart)
+            vcpu_kick(vm->vcpus[i].hart);
+    }
+}
+
+static void *io_thread(void *arg)
+{
+    struct vm *vm = arg;
+    evloop_run(vm->loop);
+    return NULL;
+}
+
+static void init_sync(struct vm *vm)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_cond_init(&vm->cond, NULL);
+    for (int i = 0; i < VIRT_MAX_CPUS; i++) {
+        pthread_mutex_init(&vm->vcpus[i].lock, NULL);
+        pthread_cond_init(&vm->vcpus[i].cond, &ca);
+    }
+    pthread_condattr_destroy(&ca);
+}
+
+/* Wait for a reset request; returns its kind and clears it. */
+static enum reset_kind wait_reset(struct vm *vm, int *code)
+{
+    pthread_mutex_lock(&vm->lock);
+    while (vm->reset_kind == RESET_NONE)
+        pthread_cond_wait(&vm->cond, &vm->lock);
+    enum reset_kind k = vm->reset_kind;
+    *code = vm->reset_code;
+    vm->reset_kind = RESET_NONE;
+    vm->reset_code = 0;
+    pthread_mutex_unlock(&vm->lock);
+    return k;
+}
+
+static int run_until_off(struct vm *vm, struct err *e)
+{
+    for (;;) {
+        if (vcpus_start(vm, e) < 0)
+            return -1;
+        int code;
+        enum reset_kind k = wait_reset(vm, &code);
+        vcpus_stop(vm);
+        switch (k) {
+        case RESET_REBOOT:
+            log_info("vm", "guest requested reboot");
+            if (virt_load(vm->board, e) < 0)
+                return -1;
+            continue;
+        case RESET_POWEROFF:
+            return VM_EXIT_POWEROFF;
+        case RESET_FATAL:
+            return VM_EXIT_FATAL;
+        default:
+            return code ? code : 1;
+        }
+    }
+}
+
+int vm_run(const struct virt_config *cfg, struct err *e)
+{
+    struct vm *vm = xzalloc(sizeof(*vm));
+    int status = -1;
+    init_sync(vm);
+    if (virt_create(&vm->board, cfg, &board_ops, vm, e) < 0)
+        goto out;
+    if (virt_load(vm->board, e) < 0)
+        goto out_board;
+    vm->loop = evloop_new();
+    if (!vm->loop) {
+        err_set(e, "cannot create the I/O event loop");
+        goto out_board;
+    }
+    vm->console = console_open(vm, STDIN_FILENO);
+    if (pthread_create(&vm->io_thread, NULL, io_thread, vm)) {
+        err_set(e, "cannot start the I/O thread");
+        goto out_console;
+    }
+    status = run_until_off(vm, e);
+    evloop_stop(vm->loop);
+    pthread_join(vm->io_thread, NULL);
+out_console:
+    console_close(vm->console);
+    evloop_free(vm->loop);
+out_board:
+    virt_destroy(vm->board);
+out:
+    free(vm);
+    return status;
+}
