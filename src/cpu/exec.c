@@ -5,9 +5,10 @@
  * next op's handler, which predicts better than one shared switch).
  *
  * Semantics follow the unprivileged spec chapter by chapter (RV64I ch. 2/5,
- * M ch. 8, A ch. 9); FP arithmetic is delegated to fpu_exec(). h->pc always
- * holds the address of the instruction being executed, so a fault can be
- * raised at any point. This is the one file allowed to be long.
+ * M ch. 8, A ch. 9); FP arithmetic is delegated to fpu_exec(). The pc lives
+ * in a local while blocks run and is written back to h->pc before anything
+ * that reads it (traps, exits). Blocks chain through the per-hart jump cache
+ * without returning to the caller. This is the one file allowed to be long.
  * Runs on the hart's vCPU thread only.
  */
 #include "cpu/cpu.h"
@@ -250,7 +251,7 @@ static uint64_t insn_bits(struct hart *h, unsigned len)
 
 #define NEXT                                                                                       \
     do {                                                                                           \
-        h->pc += in->len;                                                                          \
+        pc += in->len;                                                                             \
         in++;                                                                                      \
         goto *labels[in->op];                                                                      \
     } while (0)
@@ -271,7 +272,7 @@ static uint64_t insn_bits(struct hart *h, unsigned len)
 #define BRANCH(cond)                                                                               \
     do {                                                                                           \
         if (cond) {                                                                                \
-            h->pc += (uint64_t)in->imm;                                                            \
+            pc += (uint64_t)in->imm;                                                               \
             in++;                                                                                  \
             goto done;                                                                             \
         }                                                                                          \
@@ -283,7 +284,7 @@ static uint64_t insn_bits(struct hart *h, unsigned len)
         NEXT;                                                                                      \
     } while (0)
 
-int interp_block(struct hart *h, const struct block *b, int64_t *left)
+int interp_run(struct hart *h, int64_t *left_p)
 {
     /* Indexed by enum op; every op has a handler. */
     static const void *const labels[OP_COUNT + 1] = {
@@ -314,21 +315,56 @@ int interp_block(struct hart *h, const struct block *b, int64_t *left)
         [OP_FP_FIRST ... OP_FP_LAST] = &&L_FP,
         [OP_BLOCK_END] = &&L_END,
     };
-    const struct insn *in = b->in;
+    int64_t left = *left_p;
+    uint64_t pc = h->pc;
+    const struct block *b;
+    const struct insn *in;
+    int ret;
+
+next_block:
+    /* Block boundary: the only place where budget, requests from other
+     * threads and interrupts are looked at. */
+    if (__builtin_expect(left <= 0, 0)) {
+        ret = CPU_EXIT_BUDGET;
+        goto out;
+    }
+    if (__builtin_expect(atomic_load_explicit(&h->exit_request, memory_order_relaxed), 0)) {
+        ret = CPU_EXIT_REQUEST;
+        goto out;
+    }
+    if (__builtin_expect(atomic_load_explicit(&h->mip, memory_order_relaxed) & h->sie, 0)) {
+        h->pc = pc;
+        trap_check_interrupts(h);
+        pc = h->pc;
+    }
+    b = jc_lookup(h, pc);
+    if (__builtin_expect(!b, 0)) {
+        h->pc = pc;
+        b = block_get(h);
+        if (!b) {
+            if (!trap_exception(h, h->exc_cause, h->exc_tval)) {
+                ret = CPU_EXIT_FATAL;
+                goto out;
+            }
+            pc = h->pc;
+            goto next_block;
+        }
+    }
+    in = b->in;
     goto *labels[in->op];
 
 L_LUI: ALU((uint64_t)in->imm);
-L_AUIPC: ALU(h->pc + (uint64_t)in->imm);
+L_AUIPC: ALU(pc + (uint64_t)in->imm);
 L_JAL: {
-    uint64_t ret = h->pc + in->len;
-    h->pc += (uint64_t)in->imm;
+    uint64_t ret = pc + in->len;
+    pc += (uint64_t)in->imm;
     X[in->rd] = ret;
     in++;
     goto done;
 }
 L_JALR: {
-    uint64_t ret = h->pc + in->len;
-    h->pc = (X[in->rs1] + (uint64_t)in->imm) & ~1ull;
+    uint64_t ret = pc + in->len;
+    pc = (X[in->rs1] + (uint64_t)in->imm) & ~1ull;
     X[in->rd] = ret;
     in++;
     goto done;
@@ -412,63 +448,79 @@ L_FP:
 L_CSR:
     if (!exec_csr(h, in))
         goto illegal;
-    h->pc += in->len;
+    pc += in->len;
     in++;
     goto done;
 L_FENCE_I:
     cpu_fence_i(h);
-    h->pc += in->len;
+    pc += in->len;
     in++;
     goto done;
 L_SFENCE_VMA:
     if (h->priv == PRV_U)
         goto illegal;
     mmu_flush(h);
-    h->pc += in->len;
+    pc += in->len;
     in++;
     goto done;
 L_SRET:
     if (h->priv == PRV_U)
         goto illegal;
     trap_sret(h);
+    pc = h->pc;
     in++;
     goto done;
 L_WFI:
     if (h->priv == PRV_U)
         goto illegal;
-    h->pc += in->len;
+    pc += in->len;
     in++;
-    *left -= in - b->in;
+    left -= in - b->in;
     h->instret += (uint64_t)(in - b->in);
-    return (atomic_load(&h->mip) & h->sie) ? -1 : CPU_EXIT_WFI;
+    if (atomic_load(&h->mip) & h->sie)
+        goto next_block;
+    ret = CPU_EXIT_WFI;
+    goto out;
 L_ECALL:
     if (h->priv == PRV_U) {
         h->exc_cause = EXC_ECALL_U;
         h->exc_tval = 0;
         goto fault;
     }
-    h->pc += in->len;
+    pc += in->len;
     in++;
-    *left -= in - b->in;
+    left -= in - b->in;
     h->instret += (uint64_t)(in - b->in);
-    return CPU_EXIT_ECALL;
+    ret = CPU_EXIT_ECALL;
+    goto out;
 L_EBREAK:
     h->exc_cause = EXC_BREAKPOINT;
-    h->exc_tval = h->pc;
+    h->exc_tval = pc;
     goto fault;
 L_ILLEGAL:
 illegal:
     h->exc_cause = EXC_ILLEGAL_INSN;
+    h->pc = pc;
     h->exc_tval = in->op == OP_ILLEGAL ? (uint64_t)in->imm : insn_bits(h, in->len);
     goto fault;
 L_END:
 done:
-    *left -= in - b->in;
+    left -= in - b->in;
     h->instret += (uint64_t)(in - b->in);
-    return -1;
+    goto next_block;
 fault:
     /* the faulting instruction does not retire */
-    *left -= in - b->in + 1;
+    left -= in - b->in + 1;
     h->instret += (uint64_t)(in - b->in);
-    return trap_exception(h, h->exc_cause, h->exc_tval) ? -1 : CPU_EXIT_FATAL;
+    h->pc = pc;
+    if (!trap_exception(h, h->exc_cause, h->exc_tval)) {
+        ret = CPU_EXIT_FATAL;
+        goto out;
+    }
+    pc = h->pc;
+    goto next_block;
+out:
+    h->pc = pc;
+    *left_p = left;
+    return ret;
 }

@@ -86,6 +86,15 @@ struct tlb_set {
     struct tlb_entry r[TLB_SIZE], w[TLB_SIZE], x[TLB_SIZE];
 };
 
+/* Jump cache: guest virtual pc (| priv in bit 0) -> decoded block, so
+ * chained blocks skip the TLB and the block hash. Flushed with the TLB. */
+#define JC_BITS 10
+#define JC_SIZE (1u << JC_BITS)
+struct jc_entry {
+    uint64_t tag;
+    const void *block;
+};
+
 struct hart {
     /* x[32] is a sink: the decoder maps integer rd == x0 to it, so x[0] is
      * never written and needs no special case on the hot path. */
@@ -113,6 +122,7 @@ struct hart {
     int pt_levels; /* 0 = bare, 3 = Sv39, 4 = Sv48 */
     uint64_t pt_root; /* physical address of the root table */
     struct tlb_set tlb[2]; /* indexed by priv */
+    struct jc_entry jc[JC_SIZE];
 
     /* Decoded-code cache, owned by the interpreter. */
     struct dcache *dcache;

@@ -12,6 +12,7 @@
 
 #include "cpu/decode.h"
 #include "cpu/hart.h"
+#include "mem/physmap.h"
 
 /* Pseudo-op placed after the last instruction of every block. */
 #define OP_BLOCK_END OP_COUNT
@@ -28,10 +29,39 @@ struct block {
     struct insn in[];
 };
 
-/* Execute block `b` starting at h->pc == its first instruction, decrementing
- * *left by the instructions retired. Returns -1 to continue with the next
- * block, or an enum cpu_exit value. */
-int interp_block(struct hart *h, const struct block *b, int64_t *left);
+#define DC_HASH_BITS 16
+#define DC_HASH (1u << DC_HASH_BITS)
+
+/* The decoded-code cache of one hart (interp.c). */
+struct dcache {
+    struct block *table[DC_HASH];
+    uint8_t *arena;
+    size_t used;
+    uint32_t gen;
+    /* Scratch for an instruction that straddles two pages: never cached,
+     * since it depends on two translations. */
+    struct block *scratch;
+};
+
+/* The block at h->pc, decoding it if needed, or NULL with an instruction
+ * fault in h->exc_*. Fills the jump cache. */
+struct block *block_get(struct hart *h);
+
+/* A cached block for virtual `pc` in the current privilege mode, or NULL. */
+static inline const struct block *jc_lookup(struct hart *h, uint64_t pc)
+{
+    const struct jc_entry *e = &h->jc[(pc >> 1) & (JC_SIZE - 1)];
+    if (e->tag != (pc | h->priv))
+        return NULL;
+    const struct block *b = e->block;
+    if (b->gen != h->dcache->gen || b->pgen != h->pm->ram->code_gen[b->pfn])
+        return NULL;
+    return b;
+}
+
+/* Run blocks from h->pc until an exit, decrementing *left by the
+ * instructions retired. Returns an enum cpu_exit value. */
+int interp_run(struct hart *h, int64_t *left);
 
 /* CSR access from an instruction. Return 0, or -1 for an illegal
  * instruction (unknown CSR, privilege too low, write to a read-only CSR). */

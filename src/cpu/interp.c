@@ -32,19 +32,8 @@
 #include "util/alloc.h"
 
 #define BLOCK_MAX 64
-#define DC_HASH_BITS 16
-#define DC_HASH (1u << DC_HASH_BITS)
 #define DC_ARENA (32u << 20)
 
-struct dcache {
-    struct block *table[DC_HASH];
-    uint8_t *arena;
-    size_t used;
-    uint32_t gen;
-    /* Scratch for an instruction that straddles two pages: never cached,
-     * since it depends on two translations. */
-    struct block *scratch;
-};
 
 void cpu_init(struct hart *h)
 {
@@ -128,11 +117,12 @@ static void finish_insn(struct insn *in, uint32_t raw)
         in->imm = in->len == 2 ? (raw & 0xffff) : raw; /* stval for illegal instruction */
 }
 
-static struct block *block_alloc(struct dcache *dc)
+static struct block *block_alloc(struct hart *h, struct dcache *dc)
 {
     size_t need = sizeof(struct block) + (BLOCK_MAX + 1) * sizeof(struct insn);
     if (dc->used + need > DC_ARENA) {
         memset(dc->table, 0, sizeof(dc->table));
+        memset(h->jc, 0xff, sizeof(h->jc)); /* its blocks are about to be reused */
         dc->used = 0;
         dc->gen++;
     }
@@ -177,7 +167,7 @@ static struct block *block_decode(struct hart *h, const uint8_t *p, unsigned idx
     memcpy(&lo, p, 2);
     if (insn_len(lo) == 4 && room < 4)
         return block_straddle(h, p);
-    struct block *b = block_alloc(dc);
+    struct block *b = block_alloc(h, dc);
     unsigned n = 0, off = 0;
     while (n < BLOCK_MAX && off + 2 <= room) {
         memcpy(&lo, p + off, 2);
@@ -207,8 +197,7 @@ static struct block *block_decode(struct hart *h, const uint8_t *p, unsigned idx
     return b;
 }
 
-/* The block at h->pc, or NULL with an instruction fault raised in h->exc_*. */
-static struct block *block_get(struct hart *h)
+struct block *block_get(struct hart *h)
 {
     const uint8_t *p = mmu_host_ptr(h, h->pc, ACC_EXEC);
     if (!p)
@@ -216,10 +205,18 @@ static struct block *block_get(struct hart *h)
     struct dcache *dc = h->dcache;
     const uint32_t *code_gen = h->pm->ram->code_gen;
     unsigned idx = (unsigned)(((uintptr_t)p >> 1) ^ ((uintptr_t)p >> 17)) & (DC_HASH - 1);
-    for (struct block *b = dc->table[idx]; b; b = b->next)
+    struct block *b;
+    for (b = dc->table[idx]; b; b = b->next)
         if (b->key == p && b->gen == dc->gen && b->pgen == code_gen[b->pfn])
-            return b;
-    return block_decode(h, p, idx);
+            break;
+    if (!b)
+        b = block_decode(h, p, idx);
+    if (b && b != dc->scratch) {
+        struct jc_entry *e = &h->jc[(h->pc >> 1) & (JC_SIZE - 1)];
+        e->tag = h->pc | h->priv;
+        e->block = b;
+    }
+    return b;
 }
 
 enum cpu_exit cpu_run(struct hart *h, uint64_t budget)
@@ -227,19 +224,5 @@ enum cpu_exit cpu_run(struct hart *h, uint64_t budget)
     int64_t left = (int64_t)budget;
     if (atomic_load_explicit(&h->flush_req, memory_order_relaxed))
         cpu_handle_flush(h);
-    while (left > 0) {
-        if (atomic_load_explicit(&h->exit_request, memory_order_relaxed))
-            return CPU_EXIT_REQUEST;
-        trap_check_interrupts(h);
-        struct block *b = block_get(h);
-        if (!b) {
-            if (!trap_exception(h, h->exc_cause, h->exc_tval))
-                return CPU_EXIT_FATAL;
-            continue;
-        }
-        int r = interp_block(h, b, &left);
-        if (r >= 0)
-            return (enum cpu_exit)r;
-    }
-    return CPU_EXIT_BUDGET;
+    return (enum cpu_exit)interp_run(h, &left);
 }

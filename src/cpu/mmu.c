@@ -48,6 +48,7 @@ void mmu_set_satp(struct hart *h, uint64_t satp)
 void mmu_flush(struct hart *h)
 {
     memset(h->tlb, 0xff, sizeof(h->tlb));
+    memset(h->jc, 0xff, sizeof(h->jc));
 }
 
 void mmu_flush_data(struct hart *h)

@@ -105,8 +105,9 @@ struct console *console_open(struct vm *vm, int in_fd)
             c->raw = true;
     }
     c->retry = evloop_add_timer(vm->loop, retry_cb, c);
+    /* A regular file or /dev/null cannot be polled: then there is no input. */
     if (!c->retry || evloop_add_fd(vm->loop, in_fd, EPOLLIN, input_cb, c) < 0)
-        log_warn("console", "console input is not available");
+        log_info("console", "console input is not available");
     return c;
 }
 

@@ -126,6 +126,8 @@ static void *vcpu_thread(void *arg)
             return NULL;
         }
     }
+    log_info("vcpu", "hart %d stopped after %llu instructions", id,
+             (unsigned long long)h->instret);
     return NULL;
 }
 

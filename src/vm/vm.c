@@ -7,7 +7,10 @@
  */
 #include "vm/vm.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +51,31 @@ void vm_request_reset(struct vm *vm, enum reset_kind kind, int code)
         if (vm->vcpus[i].hart)
             vcpu_kick(vm->vcpus[i].hart);
     }
+}
+
+/* SIGTERM/SIGINT/SIGHUP end the VM cleanly (terminal restored, status
+ * 128 + signal) instead of killing the process mid-write. They are blocked in
+ * every thread and read here, on the I/O thread, through a signalfd. */
+static void signal_cb(void *opaque, uint32_t events)
+{
+    struct vm *vm = opaque;
+    struct signalfd_siginfo si;
+    if (read(vm->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        vm_request_reset(vm, RESET_FAIL, 128 + (int)si.ssi_signo);
+}
+
+static int watch_signals(struct vm *vm)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (vm->sigfd < 0)
+        return -1;
+    return evloop_add_fd(vm->loop, vm->sigfd, EPOLLIN, signal_cb, vm);
 }
 
 static void *io_thread(void *arg)
@@ -123,6 +151,8 @@ int vm_run(const struct virt_config *cfg, struct err *e)
         err_set(e, "cannot create the I/O event loop");
         goto out_board;
     }
+    if (watch_signals(vm) < 0)
+        log_warn("vm", "cannot watch for SIGTERM; it will kill the VM abruptly");
     vm->console = console_open(vm, STDIN_FILENO);
     if (pthread_create(&vm->io_thread, NULL, io_thread, vm)) {
         err_set(e, "cannot start the I/O thread");
@@ -134,6 +164,8 @@ int vm_run(const struct virt_config *cfg, struct err *e)
 out_console:
     console_close(vm->console);
     evloop_free(vm->loop);
+    if (vm->sigfd > 0)
+        close(vm->sigfd);
 out_board:
     virt_destroy(vm->board);
 out:

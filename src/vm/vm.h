@@ -33,6 +33,7 @@ struct vm {
     struct evloop *loop;
     pthread_t io_thread;
     struct console *console;
+    int sigfd;
     struct vcpu vcpus[VIRT_MAX_CPUS];
     atomic_bool stop; /* vCPU threads must return */
     pthread_mutex_t lock; /* protects reset_kind/code; pairs with cond */
