@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gen_main: the harness around one generated sequence (gen.py). Fills the
+ * 4 KiB scratch buffer deterministically from the seed, runs gen_body() and
+ * prints every register, fcsr, one checksum per 256 bytes of scratch and
+ * one per 64-byte checkpoint record (gen.py: tp).
+ * The output is compared line by line with QEMU's (ref/<name>.out).
+ */
+#include "rt.h"
+
+#define SCRATCH_OFF 2048 /* gp = rt_fixed_area + 2048; dump area below it */
+#define SCRATCH_LEN 4096
+#define LOG_OFF 0x2000 /* checkpoint records: tp starts here */
+#define LOG_LEN 0x2000
+
+extern void gen_body(void);
+extern const uint64_t gen_seed;
+
+static uint64_t fnv1a(const uint8_t *p, unsigned n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    while (n--) {
+        h ^= *p++;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+int main(void)
+{
+    uint64_t *dump = (uint64_t *)rt_fixed_area;
+    uint8_t *scratch = (uint8_t *)rt_fixed_area + SCRATCH_OFF;
+    uint64_t x = gen_seed | 1;
+
+    memset(dump, 0, SCRATCH_OFF);
+    memset(rt_fixed_area + LOG_OFF, 0, LOG_LEN);
+    for (int i = 0; i < SCRATCH_LEN; i += 8) {
+        x ^= x << 13; /* xorshift64 */
+        x ^= x >> 7;
+        x ^= x << 17;
+        *(uint64_t *)(scratch + i) = x;
+    }
+    gen_body();
+    for (int i = 0; i < 32; i++)
+        rt_printf("x%02d %016lx\n", i, dump[i]);
+    for (int i = 0; i < 32; i++)
+        rt_printf("f%02d %016lx\n", i, dump[32 + i]);
+    rt_printf("fcsr %02lx\n", dump[64]);
+    for (int i = 0; i < SCRATCH_LEN; i += 256)
+        rt_printf("mem%04x %016lx\n", i, fnv1a(scratch + i, 256));
+    uint64_t log = (uint64_t)rt_fixed_area + LOG_OFF;
+    uint64_t n = dump[4] >= log && dump[4] <= log + LOG_LEN ? (dump[4] - log) / 64 : 0;
+    for (uint64_t i = 0; i < n; i++)
+        rt_printf("chk%03ld %016lx\n", i, fnv1a((uint8_t *)log + 64 * i, 64));
+    return 0;
+}
