@@ -55,25 +55,27 @@ static int cmd_run(int argc, char **argv)
         {"cpus", required_argument, NULL, O_CPUS},     {"log", required_argument, NULL, O_LOG},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
-    struct virt_config cfg = {
-        .mem_size = 512ull << 20, .ncpus = 1, .append = "console=ttyS0", .console_fd = STDOUT_FILENO,
+    struct vm_config vcfg = {
+        .board = {.mem_size = 512ull << 20, .ncpus = 1, .append = "console=ttyS0",
+                  .console_fd = STDOUT_FILENO},
     };
+    struct virt_config *cfg = &vcfg.board;
     long n;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_KERNEL: cfg.kernel = optarg; break;
-        case O_INITRD: cfg.initrd = optarg; break;
-        case O_APPEND: cfg.append = optarg; break;
+        case O_KERNEL: cfg->kernel = optarg; break;
+        case O_INITRD: cfg->initrd = optarg; break;
+        case O_APPEND: cfg->append = optarg; break;
         case O_MEM:
-            if (parse_size(optarg, &cfg.mem_size) < 0 || (cfg.mem_size & 0xfff))
+            if (parse_size(optarg, &cfg->mem_size) < 0 || (cfg->mem_size & 0xfff))
                 return die_usage("--mem: not a size like 512M or 2G", optarg);
             break;
         case O_CPUS:
             if (parse_int(optarg, 1, VIRT_MAX_CPUS, &n) < 0)
                 return die_usage("--cpus: expected a number from 1 to 32", optarg);
-            cfg.ncpus = (int)n;
+            cfg->ncpus = (int)n;
             break;
         case O_LOG:
             if (log_set_level(optarg) < 0)
@@ -86,10 +88,10 @@ static int cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return die_usage("unexpected argument", argv[optind]);
-    if (!cfg.kernel)
+    if (!cfg->kernel)
         return die_usage("--kernel FILE is required (see rvisor run --help)", NULL);
     struct err e = {0};
-    int status = vm_run(&cfg, &e);
+    int status = vm_run(&vcfg, &e);
     if (status < 0) {
         fprintf(stderr, "rvisor: %s\n", e.msg);
         return 2;

@@ -86,6 +86,23 @@ static void fatal(struct vcpu *c)
     vm_request_reset(c->vm, RESET_FATAL, 0);
 }
 
+/* Park here while the VM is paused (vm_pause/vm_resume in vm.c). */
+static void vcpu_park(struct vcpu *c)
+{
+    struct vm *vm = c->vm;
+    pthread_mutex_lock(&vm->lock);
+    if (!vm->pause_req) {
+        pthread_mutex_unlock(&vm->lock);
+        return;
+    }
+    vm->parked++;
+    pthread_cond_broadcast(&vm->cond);
+    while (vm->pause_req && !atomic_load(&vm->stop))
+        pthread_cond_wait(&vm->cond, &vm->lock);
+    vm->parked--;
+    pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
     struct vcpu *c = arg;
@@ -93,6 +110,11 @@ static void *vcpu_thread(void *arg)
     struct virt *v = c->vm->board;
     int id = h->hartid;
     while (!atomic_load(&c->vm->stop)) {
+        if (atomic_load(&h->exit_request)) {
+            atomic_store(&h->exit_request, 0);
+            cpu_handle_flush(h);
+            vcpu_park(c);
+        }
         int st = atomic_load(&v->hsm[id]);
         if (st == HSM_STOP_PENDING) {
             atomic_store(&v->hsm[id], HSM_STOPPED);
@@ -112,9 +134,7 @@ static void *vcpu_thread(void *arg)
         case CPU_EXIT_BUDGET:
             break;
         case CPU_EXIT_REQUEST:
-            atomic_store(&h->exit_request, 0);
-            cpu_handle_flush(h);
-            break;
+            break; /* handled at the top of the loop */
         case CPU_EXIT_ECALL:
             sbi_call(v, h);
             break;

@@ -42,7 +42,7 @@ void vm_request_reset(struct vm *vm, enum reset_kind kind, int code)
         vm->reset_kind = kind;
         vm->reset_code = code;
     }
-    pthread_cond_signal(&vm->cond);
+    pthread_cond_broadcast(&vm->cond);
     pthread_mutex_unlock(&vm->lock);
     /* Stop guest execution promptly: the main thread joins the vCPUs. */
     atomic_store(&vm->stop, true);
@@ -137,20 +137,47 @@ static int run_until_off(struct vm *vm, struct err *e)
     }
 }
 
-int vm_run(const struct virt_config *cfg, struct err *e)
+void vm_pause(struct vm *vm)
+{
+    int n = vm->board->cfg.ncpus;
+    pthread_mutex_lock(&vm->lock);
+    vm->pause_req = true;
+    pthread_mutex_unlock(&vm->lock);
+    for (int i = 0; i < n; i++) {
+        atomic_store(&vm->board->harts[i]->exit_request, 1);
+        vcpu_kick(vm->board->harts[i]);
+    }
+    pthread_mutex_lock(&vm->lock);
+    while (vm->parked < n && !atomic_load(&vm->stop))
+        pthread_cond_wait(&vm->cond, &vm->lock);
+    pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->lock);
+    vm->pause_req = false;
+    pthread_cond_broadcast(&vm->cond);
+    pthread_mutex_unlock(&vm->lock);
+}
+
+int vm_run(const struct vm_config *cfg, struct err *e)
 {
     struct vm *vm = xzalloc(sizeof(*vm));
     int status = -1;
+    vm->cfg = cfg;
     init_sync(vm);
-    if (virt_create(&vm->board, cfg, &board_ops, vm, e) < 0)
-        goto out;
-    if (virt_load(vm->board, e) < 0)
-        goto out_board;
     vm->loop = evloop_new();
     if (!vm->loop) {
         err_set(e, "cannot create the I/O event loop");
-        goto out_board;
+        goto out;
     }
+    if (virt_create(&vm->board, &cfg->board, &board_ops, vm, e) < 0)
+        goto out;
+    if (vm_devices_create(vm, e) < 0)
+        goto out_board;
+    if (virt_load(vm->board, e) < 0)
+        goto out_devices;
     if (watch_signals(vm) < 0)
         log_warn("vm", "cannot watch for SIGTERM; it will kill the VM abruptly");
     vm->console = console_open(vm, STDIN_FILENO);
@@ -159,16 +186,21 @@ int vm_run(const struct virt_config *cfg, struct err *e)
         goto out_console;
     }
     status = run_until_off(vm, e);
+    /* a pause in progress must not keep anyone waiting */
+    vm_resume(vm);
     evloop_stop(vm->loop);
     pthread_join(vm->io_thread, NULL);
 out_console:
     console_close(vm->console);
-    evloop_free(vm->loop);
     if (vm->sigfd > 0)
         close(vm->sigfd);
+out_devices:
+    vm_devices_destroy(vm);
 out_board:
     virt_destroy(vm->board);
 out:
+    if (vm->loop)
+        evloop_free(vm->loop);
     free(vm);
     return status;
 }

@@ -19,6 +19,19 @@
 struct vm;
 struct console;
 
+#define VM_MAX_DISKS 8
+#define VM_MAX_NETS 4
+
+/* Everything `rvisor run` was asked for: the board plus the devices, which
+ * vm/devices.c builds from these (validated) strings. */
+struct vm_config {
+    struct virt_config board;
+    int ndisks;
+    const char *disks[VM_MAX_DISKS]; /* --disk specs: FILE[,format=...][,readonly=on] */
+    int nnets;
+    const char *nets[VM_MAX_NETS];   /* --net specs: user[,...] | tap,ifname=NAME */
+};
+
 struct vcpu {
     struct vm *vm;
     struct hart *hart;
@@ -40,6 +53,11 @@ struct vm {
     pthread_cond_t cond;
     enum reset_kind reset_kind;
     int reset_code;
+    /* pause handshake (vm_pause/vm_resume), protected by lock/cond */
+    bool pause_req;
+    int parked; /* vCPUs parked because of pause_req */
+    const struct vm_config *cfg;
+    void *devices; /* owned by devices.c */
 };
 
 /* Exit statuses of `rvisor run`. */
@@ -49,7 +67,18 @@ struct vm {
 
 /* Create, boot and run a VM until it powers off. Returns the exit status, or
  * -1 with `e` filled if it could not start. Called on the main thread. */
-int vm_run(const struct virt_config *cfg, struct err *e);
+int vm_run(const struct vm_config *cfg, struct err *e);
+
+/* Stop all vCPUs at an instruction boundary and wait until they are parked;
+ * vm_resume lets them go on. Guest time keeps running (as with QEMU's stop),
+ * so timers fire at once after a resume. Any thread but a vCPU's. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+
+/* Devices beyond the board (devices.c): built from cfg before the vCPUs
+ * start, torn down after they stop. 0 or -errno with `e` naming the spec. */
+int vm_devices_create(struct vm *vm, struct err *e) __attribute__((warn_unused_result));
+void vm_devices_destroy(struct vm *vm);
 
 /* Request the end (or reboot) of the VM; any thread. */
 void vm_request_reset(struct vm *vm, enum reset_kind kind, int code);

@@ -1,0 +1,55 @@
+# rvisor: the everyday verbs. The build itself is meson + ninja in build/.
+#   make          build into build/
+#   make guest    build the default guest (kernel + initramfs + root disk) into guest/out/
+#   make run      build what is missing, then boot the default guest on this terminal
+#   make test     all tests: unit tests under ASan/UBSan, ISA tests, system tests
+#   make bench    side-by-side benchmark against qemu-system-riscv64
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+GUEST_OUT  ?= guest/out
+MEM        ?= 512M
+CPUS       ?= 1
+
+.PHONY: all deps build guest run test unit-test isa-test system-test bench clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) --buildtype=release -Dc_args=-g
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+guest: deps
+	guest/build.sh $(GUEST_OUT)
+
+run: build guest
+	$(BUILD)/rvisor run --kernel $(GUEST_OUT)/Image --initrd $(GUEST_OUT)/initrd.cpio.gz \
+		--mem $(MEM) --cpus $(CPUS)
+
+$(ASAN_BUILD)/build.ninja: | deps
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false
+
+unit-test: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --print-errorlogs
+
+isa-test: build
+	tests/isa/run.sh $(BUILD)/rvisor
+
+system-test: build guest
+	RVISOR=$(CURDIR)/$(BUILD)/rvisor GUEST_DIR=$(CURDIR)/$(GUEST_OUT) \
+		/usr/bin/python3 -m pytest -v tests/system
+
+test: unit-test isa-test system-test
+
+bench: build guest
+	bench/run
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
