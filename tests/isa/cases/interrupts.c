@@ -194,7 +194,7 @@ static void test_masking(void)
     EQ(n_timer, 0);
     /* unmasking takes it */
     csr_write(sie, SIE_STIE);
-    spin(1000);
+    TRUE(wait_count(&n_timer, 1));
     EQ(n_timer, 1);
     csr_clear(sstatus, SSTATUS_SIE);
     csr_write(sie, 0);
@@ -235,7 +235,7 @@ static void test_wfi(void)
     TRUE(rdtime() >= when);
     EQ(n_timer, 0);
     csr_set(sstatus, SSTATUS_SIE);
-    spin(1000);
+    TRUE(wait_count(&n_timer, 1));
     EQ(n_timer, 1);
     /* SIE = 1: wfi, then the handler runs */
     when = rdtime() + 2 * TICKS_1MS;

@@ -50,12 +50,17 @@ SP_LO, SP_HI = 1024, 2560  # range of sp - gp
 MASK64 = (1 << 64) - 1
 
 
-def sequences():
-    """[(name, seed, profile)] of every generated test."""
+def sequences(extra=0):
+    """[(name, seed, profile)] of every generated test: the COUNT stored ones
+    (gen_*, with outputs in ref/), then `extra` more (genx_*) that have no
+    stored output and need a live QEMU run."""
     out = []
     for i in range(COUNT):
         prof = PROFILES[i % len(PROFILES)]
         out.append(("gen_%02d_%s" % (i, prof), 0x5eed0000 + i, prof))
+    for i in range(extra):
+        prof = PROFILES[i % len(PROFILES)]
+        out.append(("genx_%04d_%s" % (i, prof), 0x7e570000 + i, prof))
     return out
 
 
@@ -573,11 +578,11 @@ gen_saved:
     return "\n".join(text)
 
 
-def write_all(outdir):
+def write_all(outdir, extra=0):
     """Write every sequence to outdir/<name>.S (untouched when unchanged,
     so that builds stay incremental)."""
     os.makedirs(outdir, exist_ok=True)
-    for name, seed, profile in sequences():
+    for name, seed, profile in sequences(extra):
         path = os.path.join(outdir, name + ".S")
         text = generate(seed, profile)
         try:
