@@ -332,6 +332,13 @@ next_block:
         ret = CPU_EXIT_REQUEST;
         goto out;
     }
+    if (__builtin_expect(h->code_epoch_seen != atomic_load_explicit(&h->pm->ram->code_epoch,
+                                                                     memory_order_relaxed), 0)) {
+        /* another hart started executing from a page we may hold a write
+         * translation for (see ram.h) */
+        h->code_epoch_seen = atomic_load(&h->pm->ram->code_epoch);
+        mmu_flush_writes(h);
+    }
     if (__builtin_expect(atomic_load_explicit(&h->mip, memory_order_relaxed) & h->sie, 0)) {
         h->pc = pc;
         trap_check_interrupts(h);

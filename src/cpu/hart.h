@@ -123,6 +123,7 @@ struct hart {
     uint64_t pt_root; /* physical address of the root table */
     struct tlb_set tlb[2]; /* indexed by priv */
     struct jc_entry jc[JC_SIZE];
+    uint32_t code_epoch_seen; /* last ram->code_epoch this hart acted on */
 
     /* Decoded-code cache, owned by the interpreter. */
     struct dcache *dcache;

@@ -152,8 +152,11 @@ static void mark_code_page(struct hart *h, struct ram *ram, uint64_t pfn)
 {
     uint8_t none = CODE_NONE;
     if (__atomic_compare_exchange_n(&ram->code[pfn], &none, CODE_CLEAN, false, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_SEQ_CST))
+                                    __ATOMIC_SEQ_CST)) {
+        /* this hart now; the others at their next block boundary */
+        h->code_epoch_seen = atomic_fetch_add(&ram->code_epoch, 1) + 1;
         mmu_flush_writes(h);
+    }
 }
 
 static struct block *block_decode(struct hart *h, const uint8_t *p, unsigned idx)

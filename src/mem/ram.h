@@ -44,6 +44,10 @@ struct ram {
     uint32_t code_queue[RAM_CODE_QUEUE];
     unsigned code_queued;
     bool code_overflow; /* queue overflowed: fence.i scans every page */
+    /* Bumped whenever a page becomes CODE_CLEAN: every hart then drops its
+     * write translations (it may hold one for that page from before), so
+     * that its next store to the page takes the slow path and is seen. */
+    _Atomic uint32_t code_epoch;
 };
 
 /* Map `size` bytes of guest RAM at guest-physical `base`.
