@@ -56,7 +56,9 @@ static void test_mul(void)
     X(0x123456789abcdef0, 0x1234)                                                                  \
     X(0xfffffffe7fffffff, 0x100000003)                                                             \
     X(5, ALL1)                                                                                     \
-    X(0x80000001, 0xfffffffe)
+    X(0x80000001, 0xfffffffe)                                                                      \
+    X(0x80000005, 0x80000006) /* 32-bit results with bit 31 set */                                 \
+    X(0xfffffff0, 1)
 #define CHK_DIV(a, b)                                                                              \
     EQ(R("div", a, b), K(U64(S64(a) / S64(b))));                                                   \
     EQ(R("rem", a, b), K(U64(S64(a) % S64(b))));                                                   \

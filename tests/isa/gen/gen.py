@@ -168,6 +168,7 @@ class Gen:
             off = self.r.randrange(0, SCRATCH - size + 1, size)
         else:
             off = self.r.randrange(0, SCRATCH - size + 1)
+        off = min(off, 2047 + 2047)  # the farthest "addi base, gp, k" + offset reaches
         if off < 2048 and self.chance(0.5):
             return off, "gp"
         base = self.r.choice(RD)
@@ -175,7 +176,7 @@ class Gen:
         rel = off - k
         if rel > 2047 or rel < -2048:
             k = off - self.r.randrange(-2048, 2048)
-            k = max(0, min(2047, k))
+            k = max(0, off - 2047, min(2047, off + 2048, k))
             rel = off - k
         self.emit("addi %s, gp, %d" % (base, k))
         return rel, base
