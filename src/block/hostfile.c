@@ -55,13 +55,32 @@ static uint32_t probe_align(int fd)
     return align;
 }
 
+/* Keep O_DIRECT if a probe read works at some alignment, else drop it. */
+static int setup_direct(struct hostfile *f, int fd, const char *path, struct err *e)
+{
+    uint32_t a = probe_align(fd);
+    if (a) {
+        f->direct = true;
+        f->align = a;
+        return 0;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+        int err = errno;
+        err_set(e, "%s: cannot leave O_DIRECT mode: %s", path, strerror(err));
+        return -err;
+    }
+    return 0;
+}
+
 int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool direct, struct err *e)
 {
     memset(f, 0, sizeof(*f));
     f->fd = -1;
+    f->align = 1;
     int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     int fd = open(path, flags | (direct ? O_DIRECT : 0));
-    if (fd < 0 && direct && errno == EINVAL) {
+    if (fd < 0 && direct && errno == EINVAL) { /* e.g. tmpfs */
         direct = false;
         fd = open(path, flags);
     }
@@ -71,39 +90,23 @@ int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool dire
         return -err;
     }
     struct stat st;
+    off_t end = -1;
+    int r = 0;
     if (fstat(fd, &st) < 0) {
-        int err = errno;
-        err_set(e, "%s: %s", path, strerror(err));
-        close(fd);
-        return -err;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        r = -errno;
+        err_set(e, "%s: %s", path, strerror(-r));
+    } else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        r = -EINVAL;
         err_set(e, "%s: not a regular file or block device", path);
-        close(fd);
-        return -EINVAL;
+    } else if ((end = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size) < 0) {
+        r = -errno;
+        err_set(e, "%s: cannot determine size: %s", path, strerror(-r));
+    } else if (direct) {
+        r = setup_direct(f, fd, path, e);
     }
-    off_t end = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size;
-    if (end < 0) {
-        int err = errno;
-        err_set(e, "%s: cannot determine size: %s", path, strerror(err));
+    if (r) {
         close(fd);
-        return -err;
-    }
-    f->align = 1;
-    if (direct) {
-        uint32_t a = probe_align(fd);
-        if (a) {
-            f->direct = true;
-            f->align = a;
-        } else {
-            int fl = fcntl(fd, F_GETFL);
-            if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) < 0) {
-                int err = errno;
-                err_set(e, "%s: cannot leave O_DIRECT mode: %s", path, strerror(err));
-                close(fd);
-                return -err;
-            }
-        }
+        return r;
     }
     f->fd = fd;
     f->size = (uint64_t)end;
@@ -281,6 +284,11 @@ int hostfile_pwrite(struct hostfile *f, const void *buf, size_t len, uint64_t of
 {
     struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
     return hostfile_pwritev(f, &v, 1, off);
+}
+
+void *hostfile_alloc_aligned(size_t n)
+{
+    return aligned_buf(4096, n ? n : 1);
 }
 
 int hostfile_sync(struct hostfile *f)

@@ -55,6 +55,10 @@ int hostfile_pwritev(struct hostfile *f, const struct iovec *iov, int iovcnt, ui
 int hostfile_pwrite(struct hostfile *f, const void *buf, size_t len, uint64_t off)
     __attribute__((warn_unused_result));
 
+/* A buffer aligned for O_DIRECT (4096 bytes), released with free(); aborts
+ * on out-of-memory like xmalloc. */
+void *hostfile_alloc_aligned(size_t n);
+
 /* fdatasync. 0 or -errno. */
 int hostfile_sync(struct hostfile *f) __attribute__((warn_unused_result));
 

@@ -13,14 +13,12 @@
 #include "block/image.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "block/blk_iov.h"
 #include "block/driver.h"
 #include "util/alloc.h"
-#include "util/log.h"
 
 static const uint8_t qcow2_magic[4] = {'Q', 'F', 'I', 0xfb};
 

@@ -208,11 +208,6 @@ static inline void qcow2_put_be32(uint8_t *p, uint32_t v)
     memcpy(p, &v, sizeof(v));
 }
 
-static inline uint64_t qcow2_cluster_index(const struct qcow2 *q, uint64_t host)
-{
-    return host >> q->cluster_bits;
-}
-
 /* qcow2.c */
 /* Report corruption found at run time: logged once per image, the image
  * then refuses writes. Always returns -EIO. */

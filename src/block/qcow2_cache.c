@@ -113,7 +113,7 @@ int qcow2_cache_get(struct qcow2 *q, struct qcache *c, uint64_t off, bool load, 
     }
     s->off = 0;
     if (!s->data)
-        s->data = xmalloc(c->size);
+        s->data = hostfile_alloc_aligned(c->size); /* direct I/O without bouncing */
     if (load) {
         int r = hostfile_pread(q->file, s->data, c->size, off);
         if (r)

@@ -428,6 +428,59 @@ static int place_table(struct qcow2 *q, uint64_t *ne, uint64_t af, uint64_t an, 
     }
 }
 
+/* Give every block-less range touching the run [p, p+m+k) a new block at
+ * p+m.. in `nt`, write those blocks counting the table and block clusters
+ * they describe, and count the ones landing in existing blocks there. */
+static int write_new_blocks(struct qcow2 *q, uint64_t *nt, uint64_t old, uint64_t p, uint64_t m,
+                            uint64_t k)
+{
+    uint64_t cs = q->cluster_size, per = 1ull << q->rb_bits, nb = 0;
+    uint64_t first = p >> q->rb_bits, last = (p + m + k - 1) >> q->rb_bits;
+    for (uint64_t ti = first; ti <= last; ti++)
+        if (ti >= old || !q->rct[ti])
+            nt[ti] = (p + m + nb++) * cs;
+    uint64_t end = p + m + nb; /* clusters [p, end) are now in use */
+    uint8_t *buf = xzalloc(cs);
+    int r = 0;
+    for (uint64_t ti = first; !r && ti <= last; ti++) {
+        uint64_t lo = ti << q->rb_bits > p ? ti << q->rb_bits : p;
+        uint64_t hi = (ti + 1) << q->rb_bits < end ? (ti + 1) << q->rb_bits : end;
+        if (ti < old && q->rct[ti]) {
+            if (lo < hi)
+                r = update_range(q, lo, hi - lo, +1);
+            continue;
+        }
+        memset(buf, 0, cs);
+        for (uint64_t c = lo; c < hi; c++)
+            rb_write(buf, c & (per - 1), q->refcount_order, 1);
+        r = hostfile_pwrite(q->file, buf, cs, nt[ti]);
+    }
+    free(buf);
+    bool wrote = false;
+    if (!r)
+        r = qcow2_cache_write_dirty(q, &q->rbc, &wrote);
+    return r;
+}
+
+/* Write the new table at cluster p, sync, point the header at it (rule 4). */
+static int switch_table(struct qcow2 *q, uint64_t *nt, uint64_t ne, uint64_t p, uint64_t m)
+{
+    uint64_t cs = q->cluster_size;
+    uint8_t *be = xmalloc(ne * 8);
+    for (uint64_t i = 0; i < ne; i++)
+        qcow2_put_be64(be + i * 8, nt[i]);
+    int r = hostfile_pwrite(q->file, be, ne * 8, p * cs);
+    free(be);
+    if (!r)
+        r = qcow2_barrier(q);
+    uint8_t hdr[12];
+    qcow2_put_be64(hdr, p * cs);
+    qcow2_put_be32(hdr + 8, (uint32_t)m);
+    if (!r)
+        r = qcow2_write_header_field(q, QCOW2_HDR_REFCOUNT_TABLE_OFFSET, hdr, sizeof(hdr));
+    return r;
+}
+
 static int grow_table(struct qcow2 *q, uint64_t need, uint64_t af, uint64_t an)
 {
     uint64_t cs = q->cluster_size, per_cluster = cs / 8, old = q->rct_entries;
@@ -440,54 +493,11 @@ static int grow_table(struct qcow2 *q, uint64_t need, uint64_t af, uint64_t an)
     uint64_t m = ne / per_cluster;
     uint64_t *nt = xcalloc(ne, sizeof(*nt));
     memcpy(nt, q->rct, old * sizeof(*nt));
-    uint8_t *buf = xzalloc(cs);
-    /* New blocks for block-less ranges, at p+m..; each counts the table and
-     * block clusters of its range. Existing blocks count them in the cache. */
-    uint64_t nb = 0;
-    for (uint64_t ti = p >> q->rb_bits; ti <= (p + m + k - 1) >> q->rb_bits; ti++)
-        if (ti >= old || !q->rct[ti])
-            nt[ti] = (p + m + nb++) * cs;
-    uint64_t used = m + nb, per = 1ull << q->rb_bits;
-    for (uint64_t ti = p >> q->rb_bits; !r && ti <= (p + used - 1) >> q->rb_bits; ti++) {
-        uint64_t lo = ti << q->rb_bits > p ? ti << q->rb_bits : p;
-        uint64_t hi = (ti + 1) << q->rb_bits < p + used ? (ti + 1) << q->rb_bits : p + used;
-        if (ti < old && q->rct[ti]) {
-            r = update_range(q, lo, hi - lo, +1);
-            continue;
-        }
-        memset(buf, 0, cs);
-        for (uint64_t c = lo; c < hi; c++)
-            rb_write(buf, c & (per - 1), q->refcount_order, 1);
-        r = hostfile_pwrite(q->file, buf, cs, nt[ti]);
-    }
-    /* Blocks of ranges past p+used (none counted) still need zeroing. */
-    memset(buf, 0, cs);
-    for (uint64_t ti = ((p + used - 1) >> q->rb_bits) + 1;
-         !r && ti <= (p + m + k - 1) >> q->rb_bits; ti++)
-        if (ti >= old || !q->rct[ti])
-            r = hostfile_pwrite(q->file, buf, cs, nt[ti]);
-    bool wrote = false;
-    if (!r)
-        r = qcow2_cache_write_dirty(q, &q->rbc, &wrote);
+    r = write_new_blocks(q, nt, old, p, m, k);
     if (!r)
         r = qcow2_barrier(q);
-    free(buf);
-    if (r) {
-        free(nt);
-        return r;
-    }
-    uint8_t *be = xmalloc(ne * 8);
-    for (uint64_t i = 0; i < ne; i++)
-        qcow2_put_be64(be + i * 8, nt[i]);
-    r = hostfile_pwrite(q->file, be, ne * 8, p * cs);
-    free(be);
     if (!r)
-        r = qcow2_barrier(q);
-    uint8_t hdr[12];
-    qcow2_put_be64(hdr, p * cs);
-    qcow2_put_be32(hdr + 8, (uint32_t)m);
-    if (!r)
-        r = qcow2_write_header_field(q, QCOW2_HDR_REFCOUNT_TABLE_OFFSET, hdr, sizeof(hdr));
+        r = switch_table(q, nt, ne, p, m);
     if (r) {
         /* The new clusters stay counted but unused: a leak, not corruption. */
         free(nt);

@@ -79,7 +79,7 @@ static int decompress(struct qcow2 *q, uint64_t entry)
     if (q->zvalid && q->zentry == entry)
         return 0;
     if (!q->zin) {
-        q->zin = xmalloc(2 * cs); /* the descriptor allows at most 2 clusters */
+        q->zin = hostfile_alloc_aligned(2 * cs); /* the descriptor allows at most 2 clusters */
         q->zout = xmalloc(cs);
     }
     qcow2_compressed_range(q, entry, &off, &len);
@@ -197,8 +197,8 @@ static int write_new_data(struct qcow2 *q, const struct iovec *iov, int cnt, siz
     uint64_t cs = q->cluster_size, tail = got * cs - in - wlen;
     int r = 0;
     if (!q->cow[0]) {
-        q->cow[0] = xmalloc(cs);
-        q->cow[1] = xmalloc(cs);
+        q->cow[0] = hostfile_alloc_aligned(cs);
+        q->cow[1] = hostfile_alloc_aligned(cs);
     }
     if (in)
         r = read_entry(q, old[0], g0, 0, q->cow[0], in);

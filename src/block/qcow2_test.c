@@ -20,6 +20,8 @@
 
 #include "block/block_testutil.h"
 
+#define MiB_(n) ((uint64_t)(n) << 20)
+
 struct workload {
     uint64_t size;
     uint32_t cs;
@@ -213,6 +215,43 @@ static void test_discard_frees_space(void)
     free(buf);
 }
 
+static void test_create_errors(void)
+{
+    struct err e = {0};
+    struct blk_qcow2_create_opts o = {.size = MiB_(1), .cluster_size = 1000};
+    CHECK(blk_create_qcow2_opts(testutil_path("e1.qcow2"), &o, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "e1.qcow2: cluster size 1000 is invalid"));
+    err_clear(&e);
+    o = (struct blk_qcow2_create_opts){.size = MiB_(1), .cluster_size = 4u << 20};
+    CHECK(blk_create_qcow2_opts(testutil_path("e1.qcow2"), &o, &e) == -EINVAL);
+    err_clear(&e);
+    o = (struct blk_qcow2_create_opts){.size = MiB_(1), .refcount_bits = 3};
+    CHECK(blk_create_qcow2_opts(testutil_path("e1.qcow2"), &o, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "refcount width 3 is invalid"));
+    err_clear(&e);
+    CHECK(blk_create_qcow2(testutil_path("e1.qcow2"), 1000, NULL, NULL, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "not a multiple of 512"));
+    err_clear(&e);
+    o = (struct blk_qcow2_create_opts){.size = 1ull << 50, .cluster_size = 512};
+    CHECK(blk_create_qcow2_opts(testutil_path("e1.qcow2"), &o, &e) == -EFBIG);
+    err_clear(&e);
+    char longname[1100];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = 0;
+    CHECK(blk_create_qcow2(testutil_path("e1.qcow2"), MiB_(1), longname, NULL, &e) == -EINVAL);
+    CHECK(access(testutil_path("e1.qcow2"), F_OK) != 0); /* nothing left behind */
+    /* Size 0 is a valid (empty) disk; it opens and refuses any I/O. */
+    err_clear(&e);
+    CHECK_OK(blk_create_qcow2(testutil_path("empty.qcow2"), 0, NULL, NULL, &e));
+    struct blk_image *img = testutil_open(testutil_path("empty.qcow2"), BLK_FORMAT_AUTO, false, 0);
+    REQUIRE(img);
+    uint8_t b[1];
+    CHECK(blk_size(img) == 0);
+    CHECK(blk_pwrite(img, b, 1, 0) == -EINVAL);
+    blk_close(img);
+    CHECK(testutil_qemu_check(testutil_path("empty.qcow2")) == 0);
+}
+
 /* ---- kill -9 at a random moment ---- */
 
 #define CRASH_REGION (256u * 1024)
@@ -322,6 +361,7 @@ int main(void)
     RUN(test_32k_clusters_32bit_refcounts);
     RUN(test_many_iovecs);
     RUN(test_discard_frees_space);
+    RUN(test_create_errors);
     RUN(test_kill9_consistency);
     testutil_rmtree();
     printf("%d failure(s)\n", testutil_failures);
