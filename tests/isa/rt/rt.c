@@ -255,6 +255,11 @@ bool trap_check(int line, uint64_t cause, uint64_t tval)
     return ok;
 }
 
+void trap_disarm(void)
+{
+    trap_armed = false;
+}
+
 bool trap_none(int line)
 {
     trap_armed = false;

@@ -124,6 +124,8 @@ void trap_expect(void);
 #define TVAL_ANY 0xdeadbeefdeadbeefull
 bool trap_check(int line, uint64_t cause, uint64_t tval);
 #define TRAPPED(cause, tval) trap_check(__LINE__, cause, tval)
+/* Disarm without checking (after looking at trap_last directly). */
+void trap_disarm(void);
 /* Check that no trap was taken since trap_expect(); disarms. */
 bool trap_none(int line);
 #define NO_TRAP() trap_none(__LINE__)

@@ -37,6 +37,17 @@ uint64_t *pt_init(uint64_t mode)
     return root;
 }
 
+uint64_t *pt_new_root(void)
+{
+    root = alloc_table();
+    return root;
+}
+
+void pt_use(uint64_t *r)
+{
+    root = r;
+}
+
 uint64_t pt_satp(void)
 {
     return cur_mode << SATP_MODE_SHIFT | (uint64_t)root >> 12;

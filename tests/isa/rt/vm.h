@@ -29,6 +29,11 @@
 
 /* Start a new address space for mode (8, 9 or 10); returns the root. */
 uint64_t *pt_init(uint64_t mode);
+/* Another root in the same pool (pt_init keeps one address space; this adds
+ * more, e.g. for ASID tests); it becomes the current root. */
+uint64_t *pt_new_root(void);
+/* Make root the one that pt_map/pt_pte/pt_satp work on. */
+void pt_use(uint64_t *root);
 /* satp value selecting the current root. */
 uint64_t pt_satp(void);
 /* Install leaf va -> pa at level with flags (PTE_V added), creating tables.
