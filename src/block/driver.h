@@ -44,6 +44,7 @@ struct blk_image {
     bool readonly;
     bool probed; /* format was probed, not given */
     enum blk_cache cache;
+    bool nolock;
     uint64_t size; /* virtual size in bytes */
     struct hostfile file;
     void *opaque; /* driver state */
@@ -58,11 +59,12 @@ int raw_open(struct blk_image *img, struct err *e) __attribute__((warn_unused_re
 int qcow2_open(struct blk_image *img, const struct blk_chain *chain, struct err *e)
     __attribute__((warn_unused_result));
 
-/* Open `path` read-only as the backing image of the image whose chain is
- * `chain` (the backing's own chain entry is appended here). `fmt` may be
- * BLK_FORMAT_AUTO. 0 or -errno with `e` naming `parent` and `path`. */
+/* Open `path` read-only as the backing image of `parent`, whose chain is
+ * `chain` (the backing's own chain entry is appended here), with the
+ * format (may be BLK_FORMAT_AUTO), cache mode and locking of `o`. 0 or
+ * -errno with `e` naming `parent` and `path`. */
 int blk_open_backing(struct blk_image **out, const char *parent, const char *path,
-                     enum blk_format fmt, enum blk_cache cache, const struct blk_chain *chain,
-                     struct err *e) __attribute__((warn_unused_result));
+                     const struct blk_open_opts *o, const struct blk_chain *chain, struct err *e)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,7 +74,26 @@ static int setup_direct(struct hostfile *f, int fd, const char *path, struct err
     return 0;
 }
 
-int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool direct, struct err *e)
+static int take_lock(int fd, bool readonly, const char *path, struct err *e)
+{
+    int r;
+    do
+        r = flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB);
+    while (r < 0 && errno == EINTR);
+    if (r == 0 || errno == ENOLCK || errno == EOPNOTSUPP)
+        return 0;
+    if (errno == EWOULDBLOCK) {
+        err_set(e, "%s: image is in use (%s)", path,
+                readonly ? "another user is writing it" : "another user has it open");
+        return -EBUSY;
+    }
+    int err = errno;
+    err_set(e, "%s: cannot lock: %s", path, strerror(err));
+    return -err;
+}
+
+int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool direct, bool lock,
+                  struct err *e)
 {
     memset(f, 0, sizeof(*f));
     f->fd = -1;
@@ -101,6 +121,8 @@ int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool dire
     } else if ((end = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size) < 0) {
         r = -errno;
         err_set(e, "%s: cannot determine size: %s", path, strerror(-r));
+    } else if (lock && (r = take_lock(fd, readonly, path, e))) {
+        /* refused */
     } else if (direct) {
         r = setup_direct(f, fd, path, e);
     }

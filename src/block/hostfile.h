@@ -34,10 +34,12 @@ struct hostfile {
 };
 
 /* Open `path` read-only or read-write, with O_DIRECT if `direct` (falling
- * back to buffered I/O where the file system refuses it). 0 or -errno with
- * `e` filled ("path: reason"). */
-int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool direct, struct err *e)
-    __attribute__((warn_unused_result));
+ * back to buffered I/O where the file system refuses it) and, if `lock`, a
+ * non-blocking flock (shared if read-only, else exclusive; file systems
+ * without flock are accepted). 0 or -errno with `e` filled ("path:
+ * reason"); -EBUSY if another open file holds a conflicting lock. */
+int hostfile_open(struct hostfile *f, const char *path, bool readonly, bool direct, bool lock,
+                  struct err *e) __attribute__((warn_unused_result));
 
 /* Close and release; safe on a zeroed or closed struct. */
 void hostfile_close(struct hostfile *f);

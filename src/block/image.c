@@ -51,7 +51,9 @@ static int open_in_chain(struct blk_image **out, const char *path, const struct 
     img->path = xstrdup(path);
     img->readonly = o->readonly;
     img->cache = o->cache;
-    int r = hostfile_open(&img->file, path, o->readonly, o->cache == BLK_CACHE_NONE, e);
+    img->nolock = o->nolock;
+    int r = hostfile_open(&img->file, path, o->readonly, o->cache == BLK_CACHE_NONE, !o->nolock,
+                          e);
     if (r)
         goto fail;
     struct blk_chain chain = *above;
@@ -97,8 +99,7 @@ int blk_open(struct blk_image **out, const char *path, const struct blk_open_opt
 }
 
 int blk_open_backing(struct blk_image **out, const char *parent, const char *path,
-                     enum blk_format fmt, enum blk_cache cache, const struct blk_chain *chain,
-                     struct err *e)
+                     const struct blk_open_opts *o, const struct blk_chain *chain, struct err *e)
 {
     *out = NULL;
     if (chain->depth > BLK_MAX_CHAIN) {
@@ -109,7 +110,7 @@ int blk_open_backing(struct blk_image **out, const char *parent, const char *pat
     /* Identify the file first so that a loop is reported as a loop. */
     struct hostfile probe;
     struct err inner = {0};
-    int r = hostfile_open(&probe, path, true, false, &inner);
+    int r = hostfile_open(&probe, path, true, false, false, &inner);
     if (r) {
         err_set(e, "%s: backing file %s: %s", parent, path, strerror(-r));
         return r;
@@ -124,8 +125,9 @@ int blk_open_backing(struct blk_image **out, const char *parent, const char *pat
             return -ELOOP;
         }
     }
-    struct blk_open_opts o = {.format = fmt, .readonly = true, .cache = cache};
-    return open_in_chain(out, path, &o, chain, e);
+    struct blk_open_opts ro = *o;
+    ro.readonly = true;
+    return open_in_chain(out, path, &ro, chain, e);
 }
 
 void blk_close(struct blk_image *img)

@@ -48,6 +48,7 @@ struct blk_open_opts {
     enum blk_format format;
     bool readonly;
     enum blk_cache cache;
+    bool nolock; /* skip the advisory lock (e.g. migration hand-over on shared storage) */
 };
 
 struct blk_qcow2_create_opts {
@@ -62,7 +63,9 @@ struct blk_image;
 
 /* Open the image at `path`. `opts` may be NULL (auto format, read-write,
  * writeback). A qcow2 image opens its backing chain read-only, with the
- * same cache mode. Returns 0 with *out set, or -errno with `e` filled with
+ * same cache mode. Unless `nolock`, each file is flock()ed, exclusive for
+ * read-write and shared for read-only, so that no two users can write one
+ * image, nor write an image another one reads (-EBUSY). Returns 0 with *out set, or -errno with `e` filled with
  * one line naming the file and the problem (the culprit in a chain, e.g.
  * "top.qcow2: backing file base.qcow2: No such file or directory").
  * Any thread; the image is then owned by the caller. */

@@ -449,7 +449,8 @@ static int open_backing(struct qcow2 *q, struct hdr_info *h, const struct blk_ch
     memcpy(path, q->path, dirlen);
     memcpy(path + dirlen, name, h->backing_size);
     path[dirlen + h->backing_size] = 0;
-    int r = blk_open_backing(&q->backing, q->path, path, fmt, q->img->cache, chain, e);
+    struct blk_open_opts o = {.format = fmt, .cache = q->img->cache, .nolock = q->img->nolock};
+    int r = blk_open_backing(&q->backing, q->path, path, &o, chain, e);
     free(path);
     return r;
 }

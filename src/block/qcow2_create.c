@@ -259,8 +259,9 @@ static int probe_backing(const char *path, const char *backing, const char **fmt
     memcpy(full, path, dirlen);
     strcpy(full + dirlen, backing);
     struct blk_chain chain = {.depth = 1}; /* the image being created (no file yet) */
+    struct blk_open_opts o = {.format = f};
     struct blk_image *b;
-    int r = blk_open_backing(&b, path, full, f, BLK_CACHE_WRITEBACK, &chain, e);
+    int r = blk_open_backing(&b, path, full, &o, &chain, e);
     free(full);
     if (r)
         return r;

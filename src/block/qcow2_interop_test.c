@@ -281,6 +281,11 @@ static void test_our_overlay(void)
     CHECK(strstr(out, "virtual size: 16 MiB"));
     CHECK(testutil_qemu_check(ov) == 0);
     overlay_workload(ov, testutil_path("base2.qcow2"), ref, size);
+    /* While an overlay is open its base cannot be opened for writing. */
+    struct blk_image *top = testutil_open(ov, BLK_FORMAT_QCOW2, false, 0), *b = NULL;
+    REQUIRE(top);
+    CHECK(blk_open(&b, testutil_path("base2.qcow2"), NULL, &e) == -EBUSY);
+    blk_close(top);
     /* Larger than its base: the tail reads zeros. */
     const char *big = testutil_path("big.qcow2");
     CHECK_OK(blk_create_qcow2(big, 32 * MiB, "base2.qcow2", "qcow2", &e));

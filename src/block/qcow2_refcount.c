@@ -133,7 +133,7 @@ bool qcow2_is_meta(const struct qcow2 *q, uint64_t off, uint64_t len)
 {
     uint64_t cs = q->cluster_size;
     uint64_t l1_bytes = ((uint64_t)q->l1_size * 8 + cs - 1) & ~(cs - 1);
-    if (overlaps(off, len, 0, cs) || overlaps(off, len, q->l1_offset, l1_bytes) ||
+    if (overlaps(off, len, 0, cs) || (l1_bytes && overlaps(off, len, q->l1_offset, l1_bytes)) ||
         overlaps(off, len, q->rct_offset, (uint64_t)q->rct_clusters * cs))
         return true;
     size_t i = lower_bound(&q->meta, off >= cs ? off - cs + 1 : 0);
@@ -372,12 +372,16 @@ static int update_range(struct qcow2 *q, uint64_t first, uint64_t n, int delta)
         r = qcow2_cache_get(q, &q->rbc, q->rct[ti], true, &b);
         if (r)
             return r;
+        /* Check the whole piece first so that a failure changes nothing. */
         for (uint64_t j = i; j < i + k; j++) {
             uint64_t v = rb_read(b, j, q->refcount_order);
             if ((delta > 0 && v == q->refcount_max) || (delta < 0 && v == 0))
                 return qcow2_corrupt(q, "refcount of cluster 0x%" PRIx64 " would %s",
                                      ((ti << q->rb_bits) + j) * q->cluster_size,
                                      delta > 0 ? "overflow" : "drop below 0");
+        }
+        for (uint64_t j = i; j < i + k; j++) {
+            uint64_t v = rb_read(b, j, q->refcount_order);
             rb_write(b, j, q->refcount_order, delta > 0 ? v + 1 : v - 1);
         }
         size_t lo, hi;

@@ -157,6 +157,32 @@ static void test_probed_raw_guard(void)
     free(ref);
 }
 
+static void test_locking(void)
+{
+    uint8_t *ref = make_raw("l.raw");
+    REQUIRE(ref);
+    const char *p = testutil_path("l.raw");
+    struct blk_image *a = testutil_open(p, BLK_FORMAT_RAW, false, 0), *b = NULL;
+    REQUIRE(a);
+    struct err e = {0};
+    struct blk_open_opts o = {.format = BLK_FORMAT_RAW};
+    CHECK(blk_open(&b, p, &o, &e) == -EBUSY);
+    CHECK(strstr(e.msg, "l.raw: image is in use"));
+    o.readonly = true;
+    CHECK(blk_open(&b, p, &o, &e) == -EBUSY);
+    o.nolock = true;
+    CHECK(blk_open(&b, p, &o, &e) == 0);
+    blk_close(b);
+    blk_close(a);
+    /* Readers share. */
+    a = testutil_open(p, BLK_FORMAT_RAW, true, 0);
+    b = testutil_open(p, BLK_FORMAT_RAW, true, 0);
+    CHECK(a && b);
+    blk_close(a);
+    blk_close(b);
+    free(ref);
+}
+
 static void test_open_errors(void)
 {
     struct blk_image *img = NULL;
@@ -184,6 +210,7 @@ int main(void)
     RUN(test_ranges_and_readonly);
     RUN(test_discard_and_zeroes);
     RUN(test_probed_raw_guard);
+    RUN(test_locking);
     RUN(test_open_errors);
     testutil_rmtree();
     printf("%d failure(s)\n", testutil_failures);
