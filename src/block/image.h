@@ -65,9 +65,10 @@ struct blk_image;
  * writeback). A qcow2 image opens its backing chain read-only, with the
  * same cache mode. Unless `nolock`, each file is flock()ed, exclusive for
  * read-write and shared for read-only, so that no two users can write one
- * image, nor write an image another one reads (-EBUSY). Returns 0 with *out set, or -errno with `e` filled with
- * one line naming the file and the problem (the culprit in a chain, e.g.
- * "top.qcow2: backing file base.qcow2: No such file or directory").
+ * image, nor write an image another one reads (-EBUSY).
+ * Returns 0 with *out set, or -errno with `e` filled with one line naming
+ * the file and the problem (the culprit in a chain, e.g. "top.qcow2:
+ * backing file base.qcow2: No such file or directory").
  * Any thread; the image is then owned by the caller. */
 int blk_open(struct blk_image **out, const char *path, const struct blk_open_opts *opts,
              struct err *e) __attribute__((warn_unused_result));
