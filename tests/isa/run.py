@@ -81,6 +81,10 @@ def discover(build_dir, pattern, extra):
         live = name.startswith("genx_")
         tests.append(Test(name, [src, "gen/gen_main.c"], ref=os.path.join(HERE, "ref", name + ".out"),
                           live=live, deps=["gen/gen.py"]))
+    for name, base, mode in gen.paged():
+        src = os.path.join(gen_dir, base + ".S")
+        tests.append(Test(name, [src, "gen/gen_main.c"], defines=["-DGEN_PAGING=%d" % mode],
+                          ref=os.path.join(HERE, "ref", base + ".out"), deps=["gen/gen.py"]))
     if pattern:
         tests = [t for t in tests if re.search(pattern, t.name)]
     return tests
@@ -173,11 +177,12 @@ def body(out):
 
 
 def first_diff(got, want):
+    """The first differing line of two outputs that follow the marker."""
     for i in range(max(len(got), len(want))):
         g = got[i] if i < len(got) else "<end of output>"
         w = want[i] if i < len(want) else "<end of output>"
         if g != w:
-            return "line %d: got %r, want %r" % (i + 1, g, w)
+            return "line %d: got %r, want %r" % (i + 2, g, w)
     return None
 
 
@@ -192,7 +197,8 @@ def judge(t, status, out, args, expected):
     if t.ref:
         if expected is None:
             return False, "no reference output (%s); run with --qemu --update-ref" % os.path.relpath(t.ref, REPO)
-        d = first_diff(lines, expected)
+        # the ISA-TEST marker names the program; the rest must match
+        d = first_diff(lines[1:], expected[1:])
         if d:
             return False, d
     else:

@@ -30,7 +30,8 @@ Register conventions inside gen_body:
   all other x registers and all f registers are random data.
 Nothing here may trap, read counters or depend on timing: the output must
 be a function of the instructions alone. LR/SC is left out (an SC may fail
-spuriously); AMOs stay in.
+spuriously); AMOs stay in. sscratch serves as a scratch CSR (the trap stack
+pointer it normally holds is restored on exit; no trap can come between).
 
 usage: gen.py OUTDIR        write every sequence as OUTDIR/<name>.S
        gen.py --list        print the sequence names, seeds and profiles
@@ -61,6 +62,18 @@ def sequences(extra=0):
     for i in range(extra):
         prof = PROFILES[i % len(PROFILES)]
         out.append(("genx_%04d_%s" % (i, prof), 0x7e570000 + i, prof))
+    return out
+
+
+def paged():
+    """[(name, base name, satp mode)]: stored sequences that also run with
+    translation on (gen_main.c, GEN_PAGING); they must print exactly the
+    base sequence's output."""
+    out = []
+    for name, seed, profile in sequences():
+        if profile in ("mem", "mix"):
+            mode = 8 if len(out) % 2 == 0 else 9
+            out.append(("%s_sv%d" % (name, 39 if mode == 8 else 48), name, mode))
     return out
 
 
@@ -443,6 +456,20 @@ class Gen:
             self.emit("fsd %s, %d(tp)" % (self.r.choice(FRS), 48 + 8 * i))
         self.emit("addi tp, tp, 64")
 
+    # ---- system: CSR instructions on sscratch (restored on exit), fences ----
+    def sys_csr(self):
+        k = self.r.randrange(8)
+        if k < 3:
+            op = ["csrrw", "csrrs", "csrrc"][k]
+            self.emit("%s %s, sscratch, %s" % (op, self.rd(), self.rs()))
+        elif k < 6:
+            op = ["csrrwi", "csrrsi", "csrrci"][k - 3]
+            self.emit("%s %s, sscratch, %d" % (op, self.rd(), self.r.randrange(32)))
+        elif k == 6:
+            self.emit("csrr %s, sscratch" % self.rd())
+        else:
+            self.emit(self.r.choice(["fence", "fence rw, rw", "fence.tso", "fence.i", "fence r, r"]))
+
     # ---- driver ----
     def mix(self):
         P = self.profile
@@ -451,7 +478,7 @@ class Gen:
             self.reload_int: 1, self.load: 4, self.store: 4, self.amo: 2, self.branch: 3,
             self.jump: 1, self.c_alu: 2, self.c_mem: 1, self.c_ctrl: 1,
             self.fp_arith: 3, self.fp_sqrt: 1, self.fp_fma: 2, self.fp_cmp: 1, self.fp_cvt: 3,
-            self.fp_move: 2, self.fp_reload: 1, self.fp_mem: 1, self.fp_csr: 1,
+            self.fp_move: 2, self.fp_reload: 1, self.fp_mem: 1, self.fp_csr: 1, self.sys_csr: 1,
         }
         boost = {
             "int": [self.alu_rr, self.mul_rr, self.alu_ri, self.shift_i, self.upper, self.branch,
@@ -460,7 +487,7 @@ class Gen:
             "fp": [self.fp_arith, self.fp_sqrt, self.fp_fma, self.fp_cmp, self.fp_cvt, self.fp_move,
                    self.fp_reload, self.fp_csr],
             "rvc": [self.c_alu, self.c_mem, self.c_ctrl],
-            "mix": [],
+            "mix": [self.sys_csr],
         }[P]
         for f in boost:
             w[f] *= 6
@@ -505,6 +532,8 @@ gen_body:
     sd sp, 8(t0)
     sd gp, 16(t0)
     sd tp, 24(t0)
+    csrr t1, sscratch
+    sd t1, 224(t0)
     .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
     sd s\\r, (32 + 8 * \\r)(t0)
     fsd fs\\r, (128 + 8 * \\r)(t0)
@@ -540,6 +569,8 @@ EPILOGUE = """\
     ld sp, 8(t0)
     ld gp, 16(t0)
     ld tp, 24(t0)
+    ld t1, 224(t0)
+    csrw sscratch, t1
     .irp r, 0,1,2,3,4,5,6,7,8,9,10,11
     ld s\\r, (32 + 8 * \\r)(t0)
     fld fs\\r, (128 + 8 * \\r)(t0)

@@ -7,6 +7,7 @@
  * The output is compared line by line with QEMU's (ref/<name>.out).
  */
 #include "rt.h"
+#include "vm.h"
 
 #define SCRATCH_OFF 2048 /* gp = rt_fixed_area + 2048; dump area below it */
 #define SCRATCH_LEN 4096
@@ -26,12 +27,43 @@ static uint64_t fnv1a(const uint8_t *p, unsigned n)
     return h;
 }
 
+#ifdef GEN_PAGING
+/*
+ * The paged variant (GEN_PAGING = satp mode): RAM identity-mapped with 2 MiB
+ * leaves, except the six pages of the fixed area that the sequence uses
+ * (dump, scratch, checkpoint log), which are 4 KiB leaves in reverse physical
+ * order with A = D = 0. Every access then goes through translation, crosses
+ * physically non-contiguous pages and makes the MMU set A/D, and the output
+ * must still equal the bare run's.
+ */
+static void paging_on(void)
+{
+    uint64_t fixed = (uint64_t)rt_fixed_area;
+    pt_init(GEN_PAGING);
+    pt_map(0, 0, 2, PTE_R | PTE_W | PTE_AD | PTE_G); /* UART */
+    for (uint64_t va = 0x80000000ul; va < (uint64_t)rt_fixed_end; va += 0x200000)
+        if (va != fixed)
+            pt_map(va, va, 1, PTE_RWX | PTE_AD | PTE_G);
+    for (uint64_t i = 0; i < 512; i++) {
+        uint64_t va = fixed + i * 4096;
+        if (i < 6)
+            pt_map(va, fixed + (5 - i) * 4096, 0, PTE_R | PTE_W);
+        else
+            pt_map(va, va, 0, PTE_R | PTE_W | PTE_AD);
+    }
+    pt_enable();
+}
+#endif
+
 int main(void)
 {
     uint64_t *dump = (uint64_t *)rt_fixed_area;
     uint8_t *scratch = (uint8_t *)rt_fixed_area + SCRATCH_OFF;
     uint64_t x = gen_seed | 1;
 
+#ifdef GEN_PAGING
+    paging_on();
+#endif
     memset(dump, 0, SCRATCH_OFF);
     memset(rt_fixed_area + LOG_OFF, 0, LOG_LEN);
     for (int i = 0; i < SCRATCH_LEN; i += 8) {
