@@ -1,19 +1,232 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * devices: builds the devices beyond the fixed board (virtio disks, network,
- * rng, console) from the VM config, and tears them down. Called on the main
- * thread before the vCPUs start and after they stop.
+ * devices: builds the devices beyond the fixed board (virtio disks, rng,
+ * console; network later) from the VM config, and tears them down. Called
+ * on the main thread before the vCPUs start and after they stop.
+ *
+ * Each device takes the next virtio-mmio slot (virt.h) in a fixed order,
+ * which is also the order of their device-tree nodes and so of the guest's
+ * probing: the disks first, in command-line order (the first is /dev/vda),
+ * then the console port, then the rng. Adding a device type is: a
+ * constructor in virtio/, one call here, and attach().
+ *
+ * --disk FILE[,format=raw|qcow2][,readonly=on|off][,cache=writeback|none|unsafe][,serial=ID]
+ * A comma in FILE is written ",," (as with QEMU's -drive).
  */
 #include "vm/vm.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block/image.h"
+#include "util/alloc.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
+
+struct vm_devices {
+    int n;
+    struct virtio_dev *dev[VIRT_VIRTIO_SLOTS];
+};
+
+struct disk_spec {
+    char path[PATH_MAX];
+    struct blk_open_opts opts;
+    char serial[VIRTIO_BLK_ID_BYTES + 1];
+    bool has_serial;
+};
+
+/* Copy the FILE part of `spec` (up to a single comma; ",," is a comma).
+ * Returns a pointer past it (at the option list, or at the NUL). */
+static const char *parse_path(const char *spec, char *out, size_t size, bool *too_long)
+{
+    size_t n = 0;
+    const char *p = spec;
+    *too_long = false;
+    for (; *p; p++) {
+        if (*p == ',') {
+            if (p[1] != ',')
+                break;
+            p++;
+        }
+        if (n + 1 >= size) {
+            *too_long = true;
+            break;
+        }
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+    return p;
+}
+
+static int bad_spec(struct err *e, const char *spec, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bad_spec(struct err *e, const char *spec, const char *fmt, ...)
+{
+    char msg[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err_set(e, "--disk %s: %s", spec, msg);
+    return -EINVAL;
+}
+
+/* Parse one "key=value" option of a --disk spec. */
+static int parse_disk_opt(const char *spec, const char *opt, size_t len, struct disk_spec *d,
+                          struct err *e)
+{
+    char kv[256];
+    if (len >= sizeof(kv))
+        return bad_spec(e, spec, "option too long");
+    memcpy(kv, opt, len);
+    kv[len] = '\0';
+    char *val = strchr(kv, '=');
+    if (!val)
+        return bad_spec(e, spec, "expected key=value, got '%s'", kv);
+    *val++ = '\0';
+    if (!strcmp(kv, "format")) {
+        if (blk_format_parse(val, &d->opts.format) < 0 || d->opts.format == BLK_FORMAT_AUTO)
+            return bad_spec(e, spec, "unknown format '%s' (expected raw or qcow2)", val);
+    } else if (!strcmp(kv, "readonly")) {
+        if (!strcmp(val, "on"))
+            d->opts.readonly = true;
+        else if (!strcmp(val, "off"))
+            d->opts.readonly = false;
+        else
+            return bad_spec(e, spec, "readonly must be on or off, not '%s'", val);
+    } else if (!strcmp(kv, "cache")) {
+        if (blk_cache_parse(val, &d->opts.cache) < 0)
+            return bad_spec(e, spec,
+                            "unknown cache mode '%s' (expected writeback, none or unsafe)", val);
+    } else if (!strcmp(kv, "serial")) {
+        if (strlen(val) > VIRTIO_BLK_ID_BYTES)
+            return bad_spec(e, spec, "serial '%s' is longer than 20 characters", val);
+        strcpy(d->serial, val);
+        d->has_serial = true;
+    } else {
+        return bad_spec(e, spec, "unknown option '%s' (expected format, readonly, cache or serial)",
+                        kv);
+    }
+    return 0;
+}
+
+static int parse_disk(const char *spec, struct disk_spec *d, struct err *e)
+{
+    bool too_long;
+    memset(d, 0, sizeof(*d));
+    const char *p = parse_path(spec, d->path, sizeof(d->path), &too_long);
+    if (too_long)
+        return bad_spec(e, spec, "file name too long");
+    if (!d->path[0])
+        return bad_spec(e, spec, "no file name");
+    while (*p == ',') {
+        const char *opt = p + 1, *end = strchr(opt, ',');
+        size_t len = end ? (size_t)(end - opt) : strlen(opt);
+        int r = parse_disk_opt(spec, opt, len, d, e);
+        if (r < 0)
+            return r;
+        p = opt + len;
+    }
+    return 0;
+}
+
+/* Reserve the next slot; fill the transport parameters for it. */
+static int next_slot(struct vm *vm, struct virtio_mmio_params *p, const char *what, struct err *e)
+{
+    *p = (struct virtio_mmio_params){.ram = &vm->board->ram, .loop = vm->loop,
+                                     .irq_parent = VIRT_PLIC_PHANDLE};
+    if (virt_alloc_virtio_slot(vm->board, &p->base, &p->irq) < 0) {
+        err_set(e, "%s: too many virtio devices (the board has %d slots)", what,
+                VIRT_VIRTIO_SLOTS);
+        return -ENOSPC;
+    }
+    return 0;
+}
+
+/* Map the device's registers and add its device-tree node. */
+static int attach(struct vm *vm, struct virtio_dev *d, struct err *e)
+{
+    struct vm_devices *devs = vm->devices;
+    devs->dev[devs->n++] = d;
+    int r = physmap_add_mmio(&vm->board->pm, d->ops->name, d->base, VIRTIO_MMIO_SIZE,
+                             &virtio_mmio_ops, d);
+    if (r < 0) {
+        err_set(e, "%s: cannot map its registers at 0x%llx", d->ops->name,
+                (unsigned long long)d->base);
+        return r;
+    }
+    virt_add_fdt_hook(vm->board, virtio_mmio_fdt_node, d);
+    return 0;
+}
+
+static int add_disk(struct vm *vm, const char *spec, struct err *e)
+{
+    struct disk_spec *d = xzalloc(sizeof(*d));
+    struct virtio_mmio_params p;
+    struct blk_image *img = NULL;
+    struct virtio_dev *dev;
+    int r = parse_disk(spec, d, e);
+    if (r < 0)
+        goto out;
+    r = next_slot(vm, &p, d->path, e);
+    if (r < 0)
+        goto out;
+    r = blk_open(&img, d->path, &d->opts, e);
+    if (r < 0)
+        goto out;
+    r = virtio_blk_new(&dev, &p, img, d->has_serial ? d->serial : NULL, e);
+    if (r < 0) {
+        blk_close(img);
+        goto out;
+    }
+    r = attach(vm, dev, e);
+out:
+    free(d);
+    return r;
+}
+
 int vm_devices_create(struct vm *vm, struct err *e)
 {
-    (void)vm;
-    (void)e;
+    const struct vm_config *cfg = vm->cfg;
+    struct virtio_mmio_params p;
+    struct virtio_dev *dev;
+    vm->devices = xzalloc(sizeof(struct vm_devices));
+    for (int i = 0; i < cfg->ndisks; i++)
+        if (add_disk(vm, cfg->disks[i], e) < 0)
+            goto fail;
+    if (cfg->vport && (next_slot(vm, &p, "--vport", e) < 0 ||
+                       virtio_console_new(&dev, &p, cfg->vport, e) < 0 || attach(vm, dev, e) < 0))
+        goto fail;
+    if (!cfg->no_rng && (next_slot(vm, &p, "virtio-rng", e) < 0 ||
+                         virtio_rng_new(&dev, &p, e) < 0 || attach(vm, dev, e) < 0))
+        goto fail;
     return 0;
+fail:
+    vm_devices_destroy(vm);
+    return -1;
+}
+
+void vm_devices_reset(struct vm *vm)
+{
+    struct vm_devices *devs = vm->devices;
+    for (int i = 0; devs && i < devs->n; i++)
+        virtio_dev_reset(devs->dev[i]);
 }
 
 void vm_devices_destroy(struct vm *vm)
 {
-    (void)vm;
+    struct vm_devices *devs = vm->devices;
+    if (!devs)
+        return;
+    for (int i = 0; i < devs->n; i++)
+        virtio_dev_free(devs->dev[i]);
+    free(devs);
+    vm->devices = NULL;
 }

@@ -13,6 +13,7 @@
 
 #include "util/log.h"
 #include "util/parse.h"
+#include "vm/img.h"
 #include "vm/vm.h"
 
 static const char usage_run[] =
@@ -26,6 +27,12 @@ static const char usage_run[] =
     "  --append ARGS     kernel command line (default: \"console=ttyS0\")\n"
     "  --mem SIZE        guest RAM, e.g. 256M or 1G; a bare number is MiB (default 512M)\n"
     "  --cpus N          virtual CPUs, 1..32 (default 1)\n"
+    "  --disk FILE[,format=raw|qcow2][,readonly=on][,cache=writeback|none|unsafe][,serial=ID]\n"
+    "                    virtio-blk disk (repeatable; the first is /dev/vda); the format\n"
+    "                    is read from the header when not given; a ',' in FILE is ',,'\n"
+    "  --vport PATH      virtio-console port 0 (guest /dev/hvc0) on a unix socket that\n"
+    "                    rvisor listens on; append console=hvc0 for a console there\n"
+    "  --no-rng          no virtio-rng device (default: one, fed by getrandom)\n"
     "  --log LEVEL       error, warn, info or debug (default warn)\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -38,6 +45,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  run       boot a VM (rvisor run --help)\n"
+    "  img       create and inspect disk images (rvisor img --help)\n"
     "  version   print the version\n";
 
 static int die_usage(const char *msg, const char *arg)
@@ -48,11 +56,13 @@ static int die_usage(const char *msg, const char *arg)
 
 static int cmd_run(int argc, char **argv)
 {
-    enum { O_KERNEL = 1, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_LOG };
+    enum { O_KERNEL = 1, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_LOG, O_DISK, O_VPORT, O_NO_RNG };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"mem", required_argument, NULL, O_MEM},
         {"cpus", required_argument, NULL, O_CPUS},     {"log", required_argument, NULL, O_LOG},
+        {"disk", required_argument, NULL, O_DISK},     {"vport", required_argument, NULL, O_VPORT},
+        {"no-rng", no_argument, NULL, O_NO_RNG},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
     struct vm_config vcfg = {
@@ -81,6 +91,13 @@ static int cmd_run(int argc, char **argv)
             if (log_set_level(optarg) < 0)
                 return die_usage("--log: expected error, warn, info or debug", optarg);
             break;
+        case O_DISK:
+            if (vcfg.ndisks == VM_MAX_DISKS)
+                return die_usage("--disk: too many disks (at most 8)", optarg);
+            vcfg.disks[vcfg.ndisks++] = optarg;
+            break;
+        case O_VPORT: vcfg.vport = optarg; break;
+        case O_NO_RNG: vcfg.no_rng = true; break;
         case 'h': fputs(usage_run, stdout); return 0;
         default:
             return die_usage("unknown or incomplete option", argv[optind - 1]);
@@ -112,6 +129,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "img"))
+        return img_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         puts("rvisor 0.1.0");
         return 0;

@@ -124,6 +124,7 @@ static int run_until_off(struct vm *vm, struct err *e)
         switch (k) {
         case RESET_REBOOT:
             log_info("vm", "guest requested reboot");
+            vm_devices_reset(vm);
             if (virt_load(vm->board, e) < 0)
                 return -1;
             continue;

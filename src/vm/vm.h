@@ -30,6 +30,8 @@ struct vm_config {
     const char *disks[VM_MAX_DISKS]; /* --disk specs: FILE[,format=...][,readonly=on] */
     int nnets;
     const char *nets[VM_MAX_NETS];   /* --net specs: user[,...] | tap,ifname=NAME */
+    const char *vport;               /* --vport: unix socket for virtio-console port 0 */
+    bool no_rng;                     /* --no-rng: no virtio-rng device */
 };
 
 struct vcpu {
@@ -79,6 +81,9 @@ void vm_resume(struct vm *vm);
  * start, torn down after they stop. 0 or -errno with `e` naming the spec. */
 int vm_devices_create(struct vm *vm, struct err *e) __attribute__((warn_unused_result));
 void vm_devices_destroy(struct vm *vm);
+/* Reset every device (as a driver writing Status 0) for a reboot; the vCPUs
+ * are stopped, the I/O thread may run. */
+void vm_devices_reset(struct vm *vm);
 
 /* Request the end (or reboot) of the VM; any thread. */
 void vm_request_reset(struct vm *vm, enum reset_kind kind, int code);
