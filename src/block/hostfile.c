@@ -198,6 +198,8 @@ static int rw_full(struct hostfile *f, const struct iovec *iov, int cnt, uint64_
     if ((size_t)r < total)
         ret = finish_rw(f, iov, cnt, off, (size_t)r, wr);
     if (!ret && wr) {
+        if (f->tap)
+            f->tap->write(f->tap->ctx, iov, cnt, off);
         f->writes++;
         if (off + total > f->size)
             f->size = off + total;
@@ -319,6 +321,8 @@ int hostfile_sync(struct hostfile *f)
     do
         r = fdatasync(f->fd);
     while (r < 0 && errno == EINTR);
+    if (r == 0 && f->tap)
+        f->tap->sync(f->tap->ctx);
     return r < 0 ? -errno : 0;
 }
 
@@ -328,5 +332,7 @@ int hostfile_punch(struct hostfile *f, uint64_t off, uint64_t len)
         return 0;
     if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0)
         return errno == ENOTSUP || errno == EOPNOTSUPP ? -EOPNOTSUPP : -errno;
+    if (f->tap)
+        f->tap->punch(f->tap->ctx, off, len);
     return 0;
 }

@@ -22,6 +22,15 @@
 
 #include "util/err.h"
 
+/* Observer of the writes, punches and syncs of one file, for tests that
+ * replay them (e.g. to simulate power loss). NULL in normal use. */
+struct hostfile_tap {
+    void (*write)(void *ctx, const struct iovec *iov, int cnt, uint64_t off);
+    void (*punch)(void *ctx, uint64_t off, uint64_t len);
+    void (*sync)(void *ctx);
+    void *ctx;
+};
+
 struct hostfile {
     int fd;
     bool direct;    /* opened with O_DIRECT */
@@ -31,6 +40,7 @@ struct hostfile {
     ino_t ino;
     uint8_t *bounce; /* align-aligned, HOSTFILE_BOUNCE bytes, allocated on first use */
     uint64_t writes; /* successful writes so far, for barrier bookkeeping */
+    const struct hostfile_tap *tap;
 };
 
 /* Open `path` read-only or read-write, with O_DIRECT if `direct` (falling
