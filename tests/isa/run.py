@@ -79,8 +79,9 @@ def discover(build_dir, pattern, extra):
     for name, seed, profile in gen.sequences(extra):
         src = os.path.join(gen_dir, name + ".S")
         live = name.startswith("genx_")
-        tests.append(Test(name, [src, "gen/gen_main.c"], ref=os.path.join(HERE, "ref", name + ".out"),
-                          live=live, deps=["gen/gen.py"]))
+        ref = os.path.join(HERE, "ref", name + ".out")
+        tests.append(Test(name, [src, "gen/gen_main.c"], ref=ref, live=live,
+                          deps=["gen/gen.py"]))
     for name, base, mode in gen.paged():
         src = os.path.join(gen_dir, base + ".S")
         tests.append(Test(name, [src, "gen/gen_main.c"], defines=["-DGEN_PAGING=%d" % mode],
@@ -134,7 +135,8 @@ def build(t, build_dir, rt_objs):
                       t.defines + srcs + rt_objs + ["-o", elf])
     if err:
         return err
-    r = subprocess.run([CROSS + "objcopy", "-O", "binary", elf, binf], capture_output=True, text=True)
+    r = subprocess.run([CROSS + "objcopy", "-O", "binary", elf, binf], capture_output=True,
+                       text=True)
     if r.returncode:
         return "objcopy failed: " + r.stderr
     return None
@@ -196,7 +198,8 @@ def judge(t, status, out, args, expected):
         return False, "no ISA-TEST marker (exit %s); output starts: %r" % (status, out[:200])
     if t.ref:
         if expected is None:
-            return False, "no reference output (%s); run with --qemu --update-ref" % os.path.relpath(t.ref, REPO)
+            return False, ("no reference output (%s); run with --qemu --update-ref"
+                           % os.path.relpath(t.ref, REPO))
         # the ISA-TEST marker names the program; the rest must match
         d = first_diff(lines[1:], expected[1:])
         if d:
@@ -263,7 +266,8 @@ def main():
             print("run.sh: %s is not an executable" % args.rvisor, file=sys.stderr)
             return 2
     if shutil.which(CROSS + "gcc") is None:
-        print("run.sh: %sgcc not found (apt-get install gcc-riscv64-linux-gnu)" % CROSS, file=sys.stderr)
+        print("run.sh: %sgcc not found (apt-get install gcc-riscv64-linux-gnu)" % CROSS,
+              file=sys.stderr)
         return 2
     if (args.qemu or args.live_ref or args.extra) and shutil.which(QEMU) is None:
         print("run.sh: %s not found (apt-get install qemu-system-misc)" % QEMU, file=sys.stderr)

@@ -14,7 +14,7 @@ static uint64_t mem[4] __attribute__((aligned(16)));
 #define AMO(op, addr, v)                                                                           \
     ({                                                                                             \
         uint64_t r_;                                                                               \
-        asm volatile(op " %0, %2, (%1)" : "=r"(r_) : "r"(addr), "r"(U64(v)) : "memory");            \
+        asm volatile(op " %0, %2, (%1)" : "=r"(r_) : "r"(addr), "r"(U64(v)) : "memory");           \
         r_;                                                                                        \
     })
 

@@ -13,7 +13,10 @@
 #define C1(insn, in)                                                                               \
     ({                                                                                             \
         uint64_t r_;                                                                               \
-        asm volatile("mv a0, %1\n\t" insn "\n\tmv %0, a0" : "=r"(r_) : "r"(U64(in)) : "a0", "a1");  \
+        asm volatile("mv a0, %1\n\t" insn "\n\tmv %0, a0"                                          \
+                     : "=r"(r_)                                                                    \
+                     : "r"(U64(in))                                                                \
+                     : "a0", "a1");                                                                \
         r_;                                                                                        \
     })
 /* a0 = x, a1 = y; insn; result = a0 */

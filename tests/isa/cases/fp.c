@@ -228,7 +228,8 @@ static void test_arith(void)
     EQ(F("fsgnj.d ft3, ft0, ft1", D_1, D_M2_5, 0), D_M1);
     EQ(F("fsgnjn.d ft3, ft0, ft1", D_1, D_M2_5, 0), D_1);
     EQ(F("fsgnjx.d ft3, ft0, ft1", D_M1, D_M2_5, 0), D_1);
-    EQ(F("fsgnj.d ft3, ft0, ft1", D_SNAN, D_M0, 0), 0xfff0000000000001ull); /* no canonicalisation */
+    /* sign injection does not canonicalise NaNs */
+    EQ(F("fsgnj.d ft3, ft0, ft1", D_SNAN, D_M0, 0), 0xfff0000000000001ull);
     EQ(flags, 0);
     t_end();
 }

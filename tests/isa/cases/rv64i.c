@@ -212,7 +212,8 @@ static void fill(void)
         asm volatile(op " %0, %2(%1)" : "=r"(r_) : "r"(buf + 32), "i"(off) : "memory");            \
         r_;                                                                                        \
     })
-#define ST(op, off, v) asm volatile(op " %0, %2(%1)" ::"r"(U64(v)), "r"(buf + 32), "i"(off) : "memory")
+#define ST(op, off, v)                                                                             \
+    asm volatile(op " %0, %2(%1)" ::"r"(U64(v)), "r"(buf + 32), "i"(off) : "memory")
 /* buf[i] after fill() */
 #define B(i) ((uint64_t)(uint8_t)(0x80 + (i) * 7))
 #define LE16(i) (B(i) | B((i) + 1) << 8)

@@ -206,9 +206,11 @@ class Gen:
 
     def shift_i(self):
         if self.chance(0.5):
-            op, n = self.r.choice(["slli", "srli", "srai"]), self.r.choice([0, 1, 31, 32, 63] + list(range(64)))
+            op = self.r.choice(["slli", "srli", "srai"])
+            n = self.r.choice([0, 1, 31, 32, 63] + list(range(64)))
         else:
-            op, n = self.r.choice(["slliw", "srliw", "sraiw"]), self.r.choice([0, 1, 15, 31] + list(range(32)))
+            op = self.r.choice(["slliw", "srliw", "sraiw"])
+            n = self.r.choice([0, 1, 15, 31] + list(range(32)))
         self.emit("%s %s, %s, %d" % (op, self.rd(), self.rs(), n))
 
     def upper(self):
@@ -236,7 +238,8 @@ class Gen:
         base = self.r.choice(RD)
         self.emit("addi %s, gp, %d" % (base, self.r.randrange(0, 2048 - 8, size)))
         order = self.r.choice(["", "", ".aq", ".rl", ".aqrl"])
-        self.emit("%s.%s%s %s, %s, (%s)" % (self.r.choice(AMOS), w, order, self.rd(), self.rs(), base))
+        op = self.r.choice(AMOS)
+        self.emit("%s.%s%s %s, %s, (%s)" % (op, w, order, self.rd(), self.rs(), base))
 
     # ---- control flow: forward only, over a small block ----
     def block(self):
@@ -302,7 +305,8 @@ class Gen:
         elif k == 8:
             self.rvc("c.add %s, %s" % (rd, self.r.choice(RS[1:])))
         elif k == 9:
-            self.rvc("c.%s %s, %s" % (self.r.choice(["sub", "xor", "or", "and", "subw", "addw"]), c1, c2))
+            op = self.r.choice(["sub", "xor", "or", "and", "subw", "addw"])
+            self.rvc("c.%s %s, %s" % (op, c1, c2))
         elif k == 10:
             self.rvc("c.addi4spn %s, sp, %d" % (c1, 4 * self.r.randrange(1, 256)))
         else:
@@ -325,8 +329,9 @@ class Gen:
                 reg = self.r.choice(RVC_REGS)
             self.rvc("c.%s %s, %d(%s)" % (op, reg, off, base))
         elif k == 4:  # sp-based
-            op, size, maxoff = self.r.choice([("lwsp", 4, 252), ("ldsp", 8, 504), ("swsp", 4, 252),
-                                             ("sdsp", 8, 504), ("fldsp", 8, 504), ("fsdsp", 8, 504)])
+            op, size, maxoff = self.r.choice([("lwsp", 4, 252), ("ldsp", 8, 504),
+                                              ("swsp", 4, 252), ("sdsp", 8, 504),
+                                              ("fldsp", 8, 504), ("fsdsp", 8, 504)])
             off = self.r.randrange(0, maxoff + 1, size)
             if op.startswith("f"):
                 reg = self.r.choice(FRS)
@@ -349,7 +354,8 @@ class Gen:
         end = self.label()
         k = self.r.randrange(4)
         if k == 0:
-            self.rvc("c.%s %s, %s" % (self.r.choice(["beqz", "bnez"]), self.r.choice(RVC_REGS), end))
+            op = self.r.choice(["beqz", "bnez"])
+            self.rvc("c.%s %s, %s" % (op, self.r.choice(RVC_REGS), end))
         elif k == 1:
             self.rvc("c.j %s" % end)
         else:
@@ -362,7 +368,8 @@ class Gen:
     # ---- floating point ----
     def fp_arith(self):
         p = self.r.choice("sd")
-        op = self.r.choice(["fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "fsgnj", "fsgnjn", "fsgnjx"])
+        op = self.r.choice(["fadd", "fsub", "fmul", "fdiv", "fmin", "fmax",
+                            "fsgnj", "fsgnjn", "fsgnjx"])
         a, b = self.fpick(p), self.fpick(p)
         rm = ", " + self.r.choice(RMS) if op in ("fadd", "fsub", "fmul", "fdiv") else ""
         self.emit("%s.%s %s, %s, %s%s" % (op, p, self.fdst(p), a, b, rm))
@@ -391,7 +398,8 @@ class Gen:
         i = self.r.choice(["w", "wu", "l", "lu"])
         k = self.r.randrange(3)
         if k == 0:
-            self.emit("fcvt.%s.%s %s, %s, %s" % (i, p, self.rd(), self.fpick(p), self.r.choice(RMS)))
+            rd, src = self.rd(), self.fpick(p)
+            self.emit("fcvt.%s.%s %s, %s, %s" % (i, p, rd, src, self.r.choice(RMS)))
         elif k == 1:
             # int -> double from 32 bits is exact and takes no rounding mode
             rm = "" if p == "d" and i in ("w", "wu") else ", " + self.r.choice(RMS)
@@ -468,7 +476,8 @@ class Gen:
         elif k == 6:
             self.emit("csrr %s, sscratch" % self.rd())
         else:
-            self.emit(self.r.choice(["fence", "fence rw, rw", "fence.tso", "fence.i", "fence r, r"]))
+            self.emit(self.r.choice(["fence", "fence rw, rw", "fence.tso", "fence.i",
+                                     "fence r, r"]))
 
     # ---- driver ----
     def mix(self):

@@ -151,8 +151,8 @@ extern uint64_t rt_user_exit_sstatus;
 extern char rt_user_stack_top[];
 extern char _utext_start[], _utext_end[];
 extern char rt_fixed_area[], rt_fixed_end[];
-extern char u_exit[], u_ret[], u_load64[], u_store64[], u_call[], u_ecall[], u_ecall_at[], u_ebreak[],
-    u_illegal[], u_sret[], u_read_sstatus[], u_sfence[], u_rdcycle[], u_rdtime[],
+extern char u_exit[], u_ret[], u_load64[], u_store64[], u_call[], u_ecall[], u_ecall_at[],
+    u_ebreak[], u_illegal[], u_sret[], u_read_sstatus[], u_sfence[], u_rdcycle[], u_rdtime[],
     u_rdinstret[], u_spin[], u_wait_flag[];
 
 /* ---- misc ---- */
