@@ -188,6 +188,8 @@ static int rw_full(struct hostfile *f, const struct iovec *iov, int cnt, uint64_
         return 0;
     if (off > INT64_MAX || total > INT64_MAX - off)
         return -EINVAL;
+    /* The common case is one syscall; short transfers (signals, EOF,
+     * ENOSPC halfway) fall back to the element-by-element loop. */
     ssize_t r;
     do
         r = wr ? pwritev(f->fd, iov, cnt, (off_t)off) : preadv(f->fd, iov, cnt, (off_t)off);

@@ -240,6 +240,7 @@ static int check_features(struct qcow2 *q, struct hdr_info *h, struct err *e)
                 h->compression_type, h->compression_type == 1 ? "zstd" : "unknown");
         return -ENOTSUP;
     }
+    /* Encrypted data would be served to the guest as ciphertext. */
     if (h->crypt_method) {
         err_set(e, "%s: encrypted qcow2 images are not supported (crypt_method %u)", q->path,
                 h->crypt_method);
@@ -383,6 +384,8 @@ static int load_l1(struct qcow2 *q, struct err *e)
         err_set(e, "%s: cannot read L1 table: %s", q->path, strerror(-r));
         return r;
     }
+    /* Every entry is checked once here, so the request paths may trust
+     * L1 entries (they change only through our own allocations). */
     for (uint32_t i = 0; i < q->l1_size; i++) {
         uint64_t v = qcow2_be64((uint8_t *)&q->l1[i]), off = v & QCOW2_OFFSET_MASK;
         q->l1[i] = v;
@@ -443,6 +446,8 @@ static int open_backing(struct qcow2 *q, struct hdr_info *h, const struct blk_ch
         err_set(e, "%s: backing file format '%s' is not supported", q->path, h->backing_fmt);
         return -ENOTSUP;
     }
+    /* A relative name is relative to the directory of this image (as QEMU
+     * resolves it), not to our working directory. */
     const char *slash = strrchr(q->path, '/');
     size_t dirlen = name[0] != '/' && slash ? (size_t)(slash - q->path) + 1 : 0;
     char *path = xmalloc(dirlen + h->backing_size + 1);
@@ -507,6 +512,7 @@ int qcow2_open(struct blk_image *img, const struct blk_chain *chain, struct err 
         r = clear_autoclear(q, e);
     if (r)
         goto fail;
+    /* Nothing is pending yet: the first flush need not sync for us. */
     q->synced_writes = q->file->writes;
     free(buf);
     return 0;

@@ -214,6 +214,9 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t pos, uint64_t *l2off)
     uint64_t cs = q->cluster_size;
     uint32_t i = (uint32_t)l1_index(q, pos);
     uint64_t old = q->l1[i] & QCOW2_OFFSET_MASK;
+    /* COPIED alone is only a hint (spec: accurate in the active table);
+     * the refcount decides, so a damaged flag cannot make us write into a
+     * table that a snapshot still uses. */
     if (old && (q->l1[i] & QCOW2_OFLAG_COPIED)) {
         uint64_t rc;
         int r = qcow2_refcount_get(q, old >> q->cluster_bits, &rc);
@@ -224,6 +227,7 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t pos, uint64_t *l2off)
             return 0;
         }
     }
+    /* Copy the old table aside: fetching the new slot may evict it. */
     uint8_t *copy = NULL, *t;
     if (old) {
         int r = qcow2_cache_get(q, &q->l2c, old, true, &t);
@@ -243,6 +247,8 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t pos, uint64_t *l2off)
     free(copy);
     if (r)
         return r;
+    /* Rule 1: the table reaches the file (at the next flush or eviction)
+     * before the L1 entry naming it, which is only written back last. */
     qcache_mark_dirty(&q->l2c, noff, 0, cs);
     q->l1[i] = noff | QCOW2_OFLAG_COPIED;
     mark_l1_dirty(q, i);

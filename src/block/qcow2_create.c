@@ -152,6 +152,7 @@ static uint8_t *build_meta(const struct layout *l, const uint8_t *hdr)
         qcow2_put_be64(m + cs + i * 8, (1 + l->rc + i) * cs);
     uint8_t *blocks = m + (1 + l->rc) * cs;
     unsigned bits = 1u << l->refcount_order;
+    /* Refcount 1 for every cluster of the layout, nothing else. */
     for (uint64_t c = 0; c < l->total; c++) {
         uint8_t *b = blocks + (c / per_block) * cs;
         uint64_t bit = (c % per_block) * bits; /* value 1 in a big-endian field */

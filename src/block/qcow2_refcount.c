@@ -528,6 +528,8 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t want, uint64_t *off, uint64_t
         return -EIO;
     if (want > cap)
         want = cap; /* leaves room for a new refcount block in its own range */
+    /* First fit from the hint: sequential guest writes get contiguous host
+     * clusters, which the read path turns into single preadv calls. */
     uint64_t c, n;
     int r = find_free(q, q->free_hint > 1 ? q->free_hint : 1, &c);
     if (!r)

@@ -246,6 +246,8 @@ static int write_alloc(struct qcow2 *q, const struct iovec *iov, int cnt, size_t
         if (yes)
             break;
     }
+    /* One contiguous host run if the allocator has one (it may give fewer
+     * clusters; the caller loops). */
     uint64_t noff, got;
     int r = qcow2_alloc_clusters(q, j, &noff, &got);
     if (r)
@@ -257,6 +259,8 @@ static int write_alloc(struct qcow2 *q, const struct iovec *iov, int cnt, size_t
         (void)ur; /* if that fails too, the clusters leak: harmless */
         return r;
     }
+    /* Rule 2: the data is written; only now remap, then queue the old
+     * clusters (rule 3). A fresh cluster has refcount 1, hence COPIED. */
     for (uint64_t i = 0; i < got; i++)
         neu[i] = (noff + i * cs) | QCOW2_OFLAG_COPIED;
     r = qcow2_l2_set_entries(q, l2off, idx, neu, got);
@@ -289,6 +293,8 @@ static int write_step(struct qcow2 *q, const struct iovec *iov, int cnt, size_t 
         return r;
     if (!yes)
         return write_alloc(q, iov, cnt, skip, pos, left, l2off, k, done);
+    /* In place: extend over following owned clusters that are also
+     * contiguous on the host, so a large request is one pwritev. */
     uint64_t host = e & QCOW2_OFFSET_MASK, j = 1;
     for (; j < k; j++) {
         uint64_t ej;
@@ -339,6 +345,8 @@ static int zero_clusters(struct qcow2 *q, uint64_t off, uint64_t len)
         uint64_t k = (1ull << q->l2_bits) - idx, n = len / cs;
         if (k > n)
             k = n;
+        /* Skip tables already in the target state: no copy-on-write of a
+         * snapshot's table, no new table, for a no-op. */
         uint64_t l1e = q->l1[off >> (q->cluster_bits + q->l2_bits)] & QCOW2_OFFSET_MASK;
         bool change = l1e || target;
         for (uint64_t i = 0, e; l1e && i < k; i++) {
