@@ -46,14 +46,16 @@ ROOTFS_SIZE=64M
 
 # Modules the initramfs loads, in this order, each preceded by what it
 # needs. virtio_mmio first: without the transport no virtio device appears.
+# altera_ps2 and evdev make rvisor's power button (a PS/2 key, see
+# src/vm/powerbtn.h) reach busybox acpid as /dev/input/event0.
 # Entries that turn out to be built into the kernel are skipped.
 WANTED_MODULES="virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon
-	virtio_console ext4"
+	virtio_console ext4 altera_ps2 evdev"
 
 # Applets the /init and rc scripts rely on; a busybox without them is
 # rejected at build time rather than at boot.
 NEEDED_APPLETS="sh init insmod mount umount switch_root cttyhack udhcpc ip
-	ifconfig hostname poweroff reboot lsmod findfs"
+	ifconfig hostname poweroff reboot lsmod findfs acpid"
 
 log() { echo "guest: $*" >&2; }
 die() { echo "guest: error: $*" >&2; exit 1; }

@@ -7,7 +7,7 @@ set -eu
 
 PKGS="
 meson ninja-build pkg-config gcc make
-libfdt-dev zlib1g-dev libslirp-dev libzstd-dev
+libfdt-dev zlib1g-dev libslirp-dev libzstd-dev libjansson-dev
 gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
 qemu-system-misc qemu-utils qemu-user
 python3 python3-pytest python3-pexpect

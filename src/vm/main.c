@@ -33,12 +33,18 @@ static const char usage_run[] =
     "  --vport PATH      virtio-console port 0 (guest /dev/hvc0) on a unix socket that\n"
     "                    rvisor listens on; append console=hvc0 for a console there\n"
     "  --no-rng          no virtio-rng device (default: one, fed by getrandom)\n"
+    "  --name NAME       the VM's name on the control socket (default rvisor-PID)\n"
+    "  --control PATH    serve the control socket (query, pause, resume, powerdown,\n"
+    "                    stop, reboot: JSON lines, see src/api/ctl.h) at PATH\n"
+    "  --console-socket PATH  serial console on a unix socket at PATH instead of\n"
+    "                    this terminal (first client read-write, others read-only)\n"
+    "  --console-log FILE     append all console output to FILE\n"
     "  --log LEVEL       error, warn, info or debug (default warn)\n"
     "  -h, --help        show this help\n"
     "\n"
     "Exit status: 0 after the guest powers off, 1 (or the guest's code) if it\n"
     "reports failure, 3 if the guest crashed fatally, 4 if quit with Ctrl-A x,\n"
-    "2 for bad usage or files.\n";
+    "2 for bad usage or files. A stop request on the control socket exits with 4.\n";
 
 static const char usage_main[] =
     "usage: rvisor COMMAND [options]\n"
@@ -57,12 +63,17 @@ static int die_usage(const char *msg, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 1, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_LOG, O_DISK, O_VPORT, O_NO_RNG };
+    enum { O_NAME = 100, O_CONTROL, O_CONSOLE_SOCKET, O_CONSOLE_LOG };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"mem", required_argument, NULL, O_MEM},
         {"cpus", required_argument, NULL, O_CPUS},     {"log", required_argument, NULL, O_LOG},
         {"disk", required_argument, NULL, O_DISK},     {"vport", required_argument, NULL, O_VPORT},
         {"no-rng", no_argument, NULL, O_NO_RNG},
+        {"name", required_argument, NULL, O_NAME},
+        {"control", required_argument, NULL, O_CONTROL},
+        {"console-socket", required_argument, NULL, O_CONSOLE_SOCKET},
+        {"console-log", required_argument, NULL, O_CONSOLE_LOG},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
     struct vm_config vcfg = {
@@ -98,6 +109,10 @@ static int cmd_run(int argc, char **argv)
             break;
         case O_VPORT: vcfg.vport = optarg; break;
         case O_NO_RNG: vcfg.no_rng = true; break;
+        case O_NAME: vcfg.name = optarg; break;
+        case O_CONTROL: vcfg.control_path = optarg; break;
+        case O_CONSOLE_SOCKET: vcfg.console_socket = optarg; break;
+        case O_CONSOLE_LOG: vcfg.console_log = optarg; break;
         case 'h': fputs(usage_run, stdout); return 0;
         default:
             return die_usage("unknown or incomplete option", argv[optind - 1]);

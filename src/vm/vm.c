@@ -17,6 +17,7 @@
 
 #include "util/alloc.h"
 #include "util/log.h"
+#include "vm/manage.h"
 
 static void board_reset(void *opaque, enum reset_kind kind, int code)
 {
@@ -173,15 +174,20 @@ int vm_run(const struct vm_config *cfg, struct err *e)
         err_set(e, "cannot create the I/O event loop");
         goto out;
     }
-    if (virt_create(&vm->board, &cfg->board, &board_ops, vm, e) < 0)
+    struct virt_config board_cfg = cfg->board;
+    if (vm_manage_prepare(vm, &board_cfg, e) < 0)
         goto out;
+    if (virt_create(&vm->board, &board_cfg, &board_ops, vm, e) < 0)
+        goto out;
+    if (vm_manage_start(vm, e) < 0)
+        goto out_board;
     if (vm_devices_create(vm, e) < 0)
         goto out_board;
     if (virt_load(vm->board, e) < 0)
         goto out_devices;
     if (watch_signals(vm) < 0)
         log_warn("vm", "cannot watch for SIGTERM; it will kill the VM abruptly");
-    vm->console = console_open(vm, STDIN_FILENO);
+    vm->console = cfg->console_socket ? NULL : console_open(vm, STDIN_FILENO);
     if (pthread_create(&vm->io_thread, NULL, io_thread, vm)) {
         err_set(e, "cannot start the I/O thread");
         goto out_console;
@@ -191,6 +197,7 @@ int vm_run(const struct vm_config *cfg, struct err *e)
     vm_resume(vm);
     evloop_stop(vm->loop);
     pthread_join(vm->io_thread, NULL);
+    vm_manage_finish(vm, status);
 out_console:
     console_close(vm->console);
     if (vm->sigfd > 0)
@@ -200,6 +207,7 @@ out_devices:
 out_board:
     virt_destroy(vm->board);
 out:
+    vm_manage_finish(vm, status);
     if (vm->loop)
         evloop_free(vm->loop);
     free(vm);

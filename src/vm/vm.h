@@ -26,6 +26,10 @@ struct console;
  * vm/devices.c builds from these (validated) strings. */
 struct vm_config {
     struct virt_config board;
+    const char *name;           /* --name: reported on the control socket */
+    const char *control_path;   /* --control: control socket (vm/control.h), or NULL */
+    const char *console_socket; /* --console-socket: console on a socket, not stdio */
+    const char *console_log;    /* --console-log: append console output here */
     int ndisks;
     const char *disks[VM_MAX_DISKS]; /* --disk specs: FILE[,format=...][,readonly=on] */
     int nnets;
@@ -60,12 +64,13 @@ struct vm {
     int parked; /* vCPUs parked because of pause_req */
     const struct vm_config *cfg;
     void *devices; /* owned by devices.c */
+    struct vm_manage *manage; /* owned by manage.c */
 };
 
 /* Exit statuses of `rvisor run`. */
 #define VM_EXIT_POWEROFF 0
 #define VM_EXIT_FATAL 3   /* the guest crashed in a way it cannot recover from */
-#define VM_EXIT_QUIT 4    /* the user quit from the console (Ctrl-A x) */
+#define VM_EXIT_QUIT 4    /* the user quit from the console (Ctrl-A x) or a stop request */
 
 /* Create, boot and run a VM until it powers off. Returns the exit status, or
  * -1 with `e` filled if it could not start. Called on the main thread. */

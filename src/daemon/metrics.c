@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics: GET /metrics in the Prometheus text exposition format (version
+ * 0.0.4): per-VM state, CPU, memory, disk I/O and restarts, host totals and
+ * the daemon's own figures. Values come from the per-second /proc samples
+ * (supervise.c), so rendering never waits for a VM.
+ *
+ * Threads: called with d->lock held.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "util/alloc.h"
+
+struct buf {
+    char *s;
+    size_t len, cap;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
+        b->s = xrealloc(b->s, b->cap);
+    }
+}
+
+static void family(struct buf *b, const char *name, const char *type, const char *help)
+{
+    put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values: VM names are [A-Za-z0-9_.-], so no escaping is needed. */
+static void per_vm(struct buf *b, struct daemon *d, const char *name, const char *type,
+                   const char *help, double (*value)(const struct dvm *), bool running_only)
+{
+    family(b, name, type, help);
+    for (struct dvm *vm = d->vms; vm; vm = vm->next) {
+        bool up = vm->pid > 0;
+        if (running_only && !up)
+            continue;
+        put(b, "%s{vm=\"%s\"} %.17g\n", name, vm->def.name, value(vm));
+    }
+}
+
+static double v_up(const struct dvm *vm) { return vm->pid > 0; }
+static double v_cpu(const struct dvm *vm)
+{
+    return (double)vm->cpu_ticks / (double)sysconf(_SC_CLK_TCK);
+}
+static double v_cpu_pct(const struct dvm *vm) { return vm->cpu_pct; }
+static double v_rss(const struct dvm *vm) { return (double)vm->rss_bytes; }
+static double v_mem(const struct dvm *vm) { return (double)vm->def.memory_mib * 1048576.0; }
+static double v_vcpus(const struct dvm *vm) { return vm->def.vcpus; }
+static double v_rd(const struct dvm *vm) { return (double)vm->io_read_bytes; }
+static double v_wr(const struct dvm *vm) { return (double)vm->io_write_bytes; }
+static double v_restarts(const struct dvm *vm) { return vm->restarts; }
+
+static void host_memory(uint64_t *total, uint64_t *avail)
+{
+    char key[64];
+    unsigned long long v;
+    *total = *avail = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return;
+    while (fscanf(f, "%63s %llu kB\n", key, &v) == 2) {
+        if (!strcmp(key, "MemTotal:"))
+            *total = v * 1024;
+        else if (!strcmp(key, "MemAvailable:"))
+            *avail = v * 1024;
+    }
+    fclose(f);
+}
+
+static void vm_states(struct buf *b, struct daemon *d)
+{
+    static const enum dvm_state all[] = {DVM_STOPPED, DVM_STARTING, DVM_RUNNING,
+                                         DVM_PAUSED,  DVM_STOPPING, DVM_CRASHED};
+    family(b, "rvisor_vm_state", "gauge", "1 for the VM's current state");
+    for (struct dvm *vm = d->vms; vm; vm = vm->next)
+        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+            put(b, "rvisor_vm_state{vm=\"%s\",state=\"%s\"} %d\n", vm->def.name,
+                dvm_state_name(all[i]), vm->state == all[i]);
+    family(b, "rvisor_vms", "gauge", "Number of defined VMs by state");
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        int n = 0;
+        for (struct dvm *vm = d->vms; vm; vm = vm->next)
+            n += vm->state == all[i];
+        put(b, "rvisor_vms{state=\"%s\"} %d\n", dvm_state_name(all[i]), n);
+    }
+}
+
+static void host_totals(struct buf *b, struct daemon *d)
+{
+    uint64_t total, avail, ticks = 0, rss = 0, vm_rss = 0, vm_mem = 0;
+    double vm_cpu = 0;
+    host_memory(&total, &avail);
+    for (struct dvm *vm = d->vms; vm; vm = vm->next) {
+        if (vm->pid > 0) {
+            vm_rss += vm->rss_bytes;
+            vm_mem += (uint64_t)vm->def.memory_mib << 20;
+            vm_cpu += vm->cpu_pct;
+        }
+    }
+    int ntemplates = 0;
+    for (struct dtemplate *t = d->templates; t; t = t->next)
+        ntemplates++;
+    proc_sample(getpid(), &ticks, &rss);
+    family(b, "rvisor_host_cpus", "gauge", "Online host CPUs");
+    put(b, "rvisor_host_cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+    family(b, "rvisor_host_memory_total_bytes", "gauge", "Host memory (MemTotal)");
+    put(b, "rvisor_host_memory_total_bytes %llu\n", (unsigned long long)total);
+    family(b, "rvisor_host_memory_available_bytes", "gauge", "Host memory available");
+    put(b, "rvisor_host_memory_available_bytes %llu\n", (unsigned long long)avail);
+    family(b, "rvisor_host_vm_rss_bytes", "gauge", "Resident memory of all VM processes");
+    put(b, "rvisor_host_vm_rss_bytes %llu\n", (unsigned long long)vm_rss);
+    family(b, "rvisor_host_vm_memory_bytes", "gauge", "Guest RAM configured for running VMs");
+    put(b, "rvisor_host_vm_memory_bytes %llu\n", (unsigned long long)vm_mem);
+    family(b, "rvisor_host_vm_cpu_percent", "gauge", "CPU use of all VM processes (100 = 1 CPU)");
+    put(b, "rvisor_host_vm_cpu_percent %.17g\n", vm_cpu);
+    family(b, "rvisor_templates", "gauge", "Number of templates");
+    put(b, "rvisor_templates %d\n", ntemplates);
+    family(b, "rvisord_rss_bytes", "gauge", "Resident memory of rvisord itself");
+    put(b, "rvisord_rss_bytes %llu\n", (unsigned long long)rss);
+    family(b, "rvisord_cpu_seconds_total", "counter", "CPU time of rvisord itself");
+    put(b, "rvisord_cpu_seconds_total %.17g\n", (double)ticks / (double)sysconf(_SC_CLK_TCK));
+    family(b, "rvisord_start_time_seconds", "gauge", "When rvisord started (Unix time)");
+    put(b, "rvisord_start_time_seconds %lld\n", (long long)d->started_at);
+    family(b, "rvisord_requests_total", "counter", "API requests served");
+    put(b, "rvisord_requests_total %llu\n", (unsigned long long)d->requests_total);
+    family(b, "rvisord_events_total", "counter", "Events recorded (last sequence number)");
+    put(b, "rvisord_events_total %llu\n", (unsigned long long)events_last_seq(d));
+}
+
+char *metrics_render(struct daemon *d)
+{
+    struct buf b = {.s = xmalloc(8192), .cap = 8192};
+    b.s[0] = 0;
+    vm_states(&b, d);
+    per_vm(&b, d, "rvisor_vm_up", "gauge", "1 if the VM process runs", v_up, false);
+    per_vm(&b, d, "rvisor_vm_vcpus", "gauge", "Configured vCPUs", v_vcpus, false);
+    per_vm(&b, d, "rvisor_vm_memory_bytes", "gauge", "Configured guest RAM", v_mem, false);
+    per_vm(&b, d, "rvisor_vm_cpu_seconds_total", "counter",
+           "Host CPU time of the VM process (user + system)", v_cpu, true);
+    per_vm(&b, d, "rvisor_vm_cpu_percent", "gauge",
+           "Host CPU use of the VM process over the last second (100 = 1 CPU)", v_cpu_pct, true);
+    per_vm(&b, d, "rvisor_vm_rss_bytes", "gauge", "Resident memory of the VM process", v_rss,
+           true);
+    per_vm(&b, d, "rvisor_vm_disk_read_bytes_total", "counter",
+           "Bytes the VM process read from storage", v_rd, true);
+    per_vm(&b, d, "rvisor_vm_disk_write_bytes_total", "counter",
+           "Bytes the VM process wrote to storage", v_wr, true);
+    per_vm(&b, d, "rvisor_vm_restarts", "gauge",
+           "Restarts by the restart policy in the current 10-minute window", v_restarts, false);
+    host_totals(&b, d);
+    return b.s;
+}
