@@ -137,6 +137,9 @@ struct hart {
     /* Remote fences pending (CPU_FLUSH_* bits), set by other harts' SBI
      * RFENCE calls and cleared by this hart once done. */
     atomic_uint flush_req;
+    /* 1 while the hart's thread is inside cpu_run(); a remote fence need
+     * not wait for a hart outside it (it flushes on entry). */
+    atomic_uint in_guest;
     /* Wake the hart's thread if it sleeps in WFI (set by vm/vcpu.c; any thread). */
     void (*kick)(struct hart *h);
     void *owner; /* the vCPU object that owns this hart */

@@ -225,7 +225,12 @@ struct block *block_get(struct hart *h)
 enum cpu_exit cpu_run(struct hart *h, uint64_t budget)
 {
     int64_t left = (int64_t)budget;
-    if (atomic_load_explicit(&h->flush_req, memory_order_relaxed))
+    /* seq_cst store then load, paired with sbi.c's fence: either we see the
+     * request here or the requester sees us in the guest and waits. */
+    atomic_store(&h->in_guest, 1);
+    if (atomic_load(&h->flush_req))
         cpu_handle_flush(h);
-    return (enum cpu_exit)interp_run(h, &left);
+    enum cpu_exit r = (enum cpu_exit)interp_run(h, &left);
+    atomic_store(&h->in_guest, 0);
+    return r;
 }

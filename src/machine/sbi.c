@@ -113,11 +113,16 @@ static void fence_one(struct virt *v, struct hart *t, void *arg)
             cpu_fence_i(t);
         return;
     }
-    if (atomic_load(&v->hsm[t->hartid]) != HSM_STARTED)
-        return; /* a hart flushes everything when it (re)starts */
     cpu_request_flush(t, f->what);
-    while (atomic_load(&t->flush_req) && atomic_load(&v->hsm[t->hartid]) == HSM_STARTED)
+    /* Wait only while the target runs guest code: outside cpu_run (WFI,
+     * stopped, paused) it flushes before it runs again. */
+    while (atomic_load(&t->flush_req) && atomic_load(&t->in_guest) && !atomic_load(&v->halting)) {
+        /* Two harts fencing each other must not wait forever: serve
+         * requests aimed at us while we wait for theirs. */
+        if (atomic_load(&f->self->flush_req))
+            cpu_handle_flush(f->self);
         sched_yield();
+    }
 }
 
 static struct ret rfence(struct virt *v, struct hart *h, uint64_t fid)

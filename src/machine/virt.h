@@ -83,6 +83,9 @@ struct virt {
         void *opaque;
     } fdt_hooks[VIRT_MAX_FDT_HOOKS];
     int virtio_slots_used;
+    /* Set by the VM when it is stopping: anything that waits on other harts
+     * (RFENCE) must give up, as they may already have stopped. */
+    atomic_bool halting;
     uint64_t entry, dtb_addr; /* boot state, see boot.h */
 };
 

@@ -179,6 +179,7 @@ void vcpus_stop(struct vm *vm)
 {
     struct virt *v = vm->board;
     atomic_store(&vm->stop, true);
+    atomic_store(&v->halting, true);
     for (int i = 0; i < v->cfg.ncpus; i++) {
         atomic_store(&vm->vcpus[i].hart->exit_request, 1);
         vcpu_kick(vm->vcpus[i].hart);
@@ -186,4 +187,5 @@ void vcpus_stop(struct vm *vm)
     for (int i = 0; i < v->cfg.ncpus; i++)
         pthread_join(vm->vcpus[i].thread, NULL);
     atomic_store(&vm->stop, false);
+    atomic_store(&v->halting, false);
 }
