@@ -47,10 +47,17 @@ def test_floating_point_in_userspace(guest):
     assert out.splitlines()[-1] == "7.485470860550"
 
 
-def test_poweroff_exits_zero():
+def test_reboot_then_poweroff_exits_zero():
     child = spawn_rvisor(["run", "--kernel", guest_file("Image"),
                           "--initrd", guest_file("initrd.cpio.gz"),
                           "--mem", "128M", "--append", "console=ttyS0 quiet"])
+    child.expect(PROMPT)
+    # reboot restarts the same VM process: the kernel boots a second time
+    child.sendline("echo before > /tmp/marker; reboot")
+    child.expect("rvisor-guest: init done")
+    child.expect(PROMPT)
+    child.sendline("cat /tmp/marker 2>&1 | head -1")
+    child.expect("No such file")  # a fresh initramfs, not the old one
     child.expect(PROMPT)
     child.sendline("poweroff")
     child.expect(pexpect.EOF, timeout=300)
