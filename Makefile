@@ -10,7 +10,7 @@ GUEST_OUT  ?= guest/out
 MEM        ?= 512M
 CPUS       ?= 1
 
-.PHONY: all deps build guest run test unit-test isa-test system-test bench clean
+.PHONY: all deps build guest run test unit-test isa-test system-test style-test bench clean
 
 all: build
 
@@ -39,6 +39,9 @@ unit-test: deps $(ASAN_BUILD)/build.ninja
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) --print-errorlogs
 
+style-test:
+	/usr/bin/python3 tests/style/check.py
+
 isa-test: build
 	tests/isa/run.sh $(BUILD)/rvisor
 
@@ -46,7 +49,7 @@ system-test: build guest
 	RVISOR=$(CURDIR)/$(BUILD)/rvisor GUEST_DIR=$(CURDIR)/$(GUEST_OUT) \
 		/usr/bin/python3 -m pytest -v tests/system
 
-test: unit-test isa-test system-test
+test: style-test unit-test isa-test system-test
 
 bench: build guest
 	bench/run
