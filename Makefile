@@ -46,7 +46,8 @@ isa-test: build
 	tests/isa/run.sh $(BUILD)/rvisor
 
 system-test: build guest
-	RVISOR=$(CURDIR)/$(BUILD)/rvisor GUEST_DIR=$(CURDIR)/$(GUEST_OUT) \
+	RVISOR=$(CURDIR)/$(BUILD)/rvisor RVISORD=$(CURDIR)/$(BUILD)/rvisord \
+		RVCTL=$(CURDIR)/$(BUILD)/rvctl GUEST_DIR=$(CURDIR)/$(GUEST_OUT) \
 		/usr/bin/python3 -m pytest -v tests/system
 
 test: style-test unit-test isa-test system-test

@@ -52,8 +52,8 @@ static char *finish(json_t *o)
 
 char *ctl_format_hello(const char *name, int pid)
 {
-    return finish(json_pack("{s:i, s:s, s:s, s:i}", "v", CTL_VERSION, "type", "hello", "name",
-                            name, "pid", pid));
+    return finish(json_pack("{s:i, s:s, s:s, s:i}", "v", CTL_VERSION, "type", "hello", "name", name,
+                            "pid", pid));
 }
 
 char *ctl_format_request(uint64_t id, enum ctl_type t)
@@ -72,8 +72,8 @@ char *ctl_format_ok(uint64_t id, json_t *result)
 
 char *ctl_format_error(uint64_t id, const char *msg)
 {
-    return finish(json_pack("{s:i, s:I, s:b, s:s}", "v", CTL_VERSION, "id", (json_int_t)id, "ok",
-                            0, "error", msg));
+    return finish(json_pack("{s:i, s:I, s:b, s:s}", "v", CTL_VERSION, "id", (json_int_t)id, "ok", 0,
+                            "error", msg));
 }
 
 char *ctl_format_event(const char *event, json_t *data)
@@ -86,8 +86,8 @@ char *ctl_format_event(const char *event, json_t *data)
 
 json_t *ctl_status_to_json(const struct ctl_status *s)
 {
-    return json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b}", "name", s->name,
-                     "state", s->state, "pid", s->pid, "vcpus", s->vcpus, "mem_bytes",
+    return json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b}", "name", s->name, "state",
+                     s->state, "pid", s->pid, "vcpus", s->vcpus, "mem_bytes",
                      (json_int_t)s->mem_bytes, "uptime_ms", (json_int_t)s->uptime_ms, "cpu_ns",
                      (json_int_t)s->cpu_ns, "rss_bytes", (json_int_t)s->rss_bytes,
                      "ram_resident_bytes", (json_int_t)s->ram_resident_bytes, "powerbtn_ready",
@@ -129,11 +129,10 @@ int ctl_status_from_json(struct ctl_status *s, const json_t *j, struct err *e)
         return -EINVAL;
     }
     if (copy_str(j, "name", s->name, sizeof(s->name), e) < 0 ||
-        copy_str(j, "state", s->state, sizeof(s->state), e) < 0 ||
-        get_u64(j, "pid", &pid, e) < 0 || get_u64(j, "vcpus", &vcpus, e) < 0 ||
-        get_u64(j, "mem_bytes", &s->mem_bytes, e) < 0 ||
-        get_u64(j, "uptime_ms", &s->uptime_ms, e) < 0 ||
-        get_u64(j, "cpu_ns", &s->cpu_ns, e) < 0 || get_u64(j, "rss_bytes", &s->rss_bytes, e) < 0 ||
+        copy_str(j, "state", s->state, sizeof(s->state), e) < 0 || get_u64(j, "pid", &pid, e) < 0 ||
+        get_u64(j, "vcpus", &vcpus, e) < 0 || get_u64(j, "mem_bytes", &s->mem_bytes, e) < 0 ||
+        get_u64(j, "uptime_ms", &s->uptime_ms, e) < 0 || get_u64(j, "cpu_ns", &s->cpu_ns, e) < 0 ||
+        get_u64(j, "rss_bytes", &s->rss_bytes, e) < 0 ||
         get_u64(j, "ram_resident_bytes", &s->ram_resident_bytes, e) < 0 ||
         jsonx_get_bool(j, "status.", "powerbtn_ready", &s->powerbtn_ready, e) < 0)
         return -EINVAL;
@@ -462,7 +461,9 @@ int ctl_client_call(struct ctl_client *c, enum ctl_type t, json_t **result, int 
         r = read_line(c, deadline, &line, &len);
         if (r < 0) {
             err_set(e, "control socket of %s: %s", c->name,
-                    r == -ETIMEDOUT ? "no answer in time" : r == -EPIPE ? "VM process went away" : strerror(-r));
+                    r == -ETIMEDOUT ? "no answer in time"
+                    : r == -EPIPE   ? "VM process went away"
+                                    : strerror(-r));
             return r;
         }
         struct ctl_msg m;

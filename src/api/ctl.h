@@ -44,7 +44,7 @@ enum ctl_type { CTL_QUERY, CTL_PAUSE, CTL_RESUME, CTL_POWERDOWN, CTL_STOP, CTL_R
 /* The result of a query. */
 struct ctl_status {
     char name[CTL_NAME_MAX];
-    char state[16];              /* "running" or "paused" */
+    char state[16]; /* "running" or "paused" */
     int pid;
     int vcpus;
     uint64_t mem_bytes;          /* guest RAM size */
@@ -60,15 +60,15 @@ enum ctl_msg_kind { CTL_MSG_HELLO, CTL_MSG_REQUEST, CTL_MSG_RESPONSE, CTL_MSG_EV
 /* A decoded message. `result` and `data` are owned by the message. */
 struct ctl_msg {
     enum ctl_msg_kind kind;
-    uint64_t id;                 /* request, response */
-    enum ctl_type type;          /* request */
-    bool ok;                     /* response */
-    char error[256];             /* response with ok == false */
-    json_t *result;              /* response with ok == true; may be NULL */
-    char event[16];              /* event name */
-    json_t *data;                /* event data; may be NULL */
-    char name[CTL_NAME_MAX];     /* hello */
-    int pid;                     /* hello */
+    uint64_t id;             /* request, response */
+    enum ctl_type type;      /* request */
+    bool ok;                 /* response */
+    char error[256];         /* response with ok == false */
+    json_t *result;          /* response with ok == true; may be NULL */
+    char event[16];          /* event name */
+    json_t *data;            /* event data; may be NULL */
+    char name[CTL_NAME_MAX]; /* hello */
+    int pid;                 /* hello */
 };
 
 /* "query", "pause", ...; NULL for an out-of-range value. */

@@ -35,9 +35,16 @@ static void test_roundtrip(void)
     ctl_msg_fini(&m);
     free(s);
 
-    struct ctl_status st = {.name = "a", .state = "paused", .pid = 7, .vcpus = 2,
-                            .mem_bytes = 1u << 28, .uptime_ms = 99, .cpu_ns = 5,
-                            .rss_bytes = 10, .ram_resident_bytes = 3, .powerbtn_ready = true};
+    struct ctl_status st = {.name = "a",
+                            .state = "paused",
+                            .pid = 7,
+                            .vcpus = 2,
+                            .mem_bytes = 1u << 28,
+                            .uptime_ms = 99,
+                            .cpu_ns = 5,
+                            .rss_bytes = 10,
+                            .ram_resident_bytes = 3,
+                            .powerbtn_ready = true};
     s = ctl_format_ok(9, ctl_status_to_json(&st));
     CHECK(ctl_parse(&m, s, strlen(s), &e) == 0);
     CHECK(m.kind == CTL_MSG_RESPONSE && m.ok && m.id == 9);

@@ -249,8 +249,8 @@ static int body_framing(struct http_message *m)
     if (m->until_eof)
         m->keep_alive = false;
     const char *expect = http_header(m, "Expect");
-    m->expect_continue = m->kind == HTTP_REQUEST && m->minor >= 1 && expect &&
-                         !strcasecmp(expect, "100-continue");
+    m->expect_continue =
+        m->kind == HTTP_REQUEST && m->minor >= 1 && expect && !strcasecmp(expect, "100-continue");
     if (m->kind == HTTP_REQUEST && m->minor >= 1 && !http_header(m, "Host"))
         return fail(m, 400, "missing Host header");
     return 0;
@@ -301,7 +301,8 @@ static int decode_chunked(struct http_message *m, const char *p, size_t len, siz
                 r = fail(m, 413, "body too large");
                 goto out;
             }
-            size = size * 16 + (size_t)(isdigit((unsigned char)*s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
+            size = size * 16 +
+                   (size_t)(isdigit((unsigned char)*s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
         }
         if (!digits || (*s != ';' && *s != '\r' && *s != '\n')) {
             r = fail(m, 400, "malformed chunk size line");
@@ -502,7 +503,8 @@ char *http_format_request(const char *method, const char *target, const char *ho
 {
     size_t hsize = strlen(method) + strlen(target) + strlen(host) + 256;
     char *out = xmalloc(hsize + len + 1);
-    int n = snprintf(out, hsize, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rvctl\r\n%s"
+    int n = snprintf(out, hsize,
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rvctl\r\n%s"
                      "Content-Length: %zu\r\n\r\n",
                      method, target, host, len ? "Content-Type: application/json\r\n" : "", len);
     if (len)

@@ -33,7 +33,7 @@
 enum http_kind { HTTP_REQUEST, HTTP_RESPONSE };
 
 struct http_header {
-    const char *name; /* as sent; compare with strcasecmp */
+    const char *name;  /* as sent; compare with strcasecmp */
     const char *value; /* surrounding white space removed */
 };
 
@@ -54,7 +54,7 @@ struct http_message {
     bool expect_continue; /* the client waits for "100 Continue" before the body */
     char *body;           /* NUL-terminated; "" when there is none */
     size_t body_len;
-    char error[128];      /* why parsing failed */
+    char error[128]; /* why parsing failed */
     /* parser state */
     bool head_done;
     char *head; /* private copy of the head, parsed in place */

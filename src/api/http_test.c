@@ -94,8 +94,10 @@ static void test_keepalive_rules(void)
     CHECK(parse_req(&m, "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &used) == 0);
     CHECK(m.keep_alive);
     http_message_fini(&m);
-    CHECK(parse_req(&m, "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                        "Content-Length: 2\r\n\r\n", &used) == HTTP_NEED_MORE);
+    CHECK(parse_req(&m,
+                    "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                    "Content-Length: 2\r\n\r\n",
+                    &used) == HTTP_NEED_MORE);
     CHECK(m.expect_continue);
     http_message_fini(&m);
     /* absolute form and leading empty line */
@@ -134,13 +136,15 @@ static void test_rejections(void)
                   400, "conflicting lengths");
     expect_status("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400, "negative");
     expect_status("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n", 400, "CL and TE");
+                  "Transfer-Encoding: chunked\r\n\r\n",
+                  400, "CL and TE");
     expect_status("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip");
     expect_status("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413, "big");
     expect_status("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400,
                   "bad chunk size");
     expect_status("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                  "fffffffffff\r\n", 413, "huge chunk");
+                  "fffffffffff\r\n",
+                  413, "huge chunk");
     expect_status("G\x01T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad method");
     expect_status("GET / HTTP/1.1\r\nHost: x\x01y\r\n\r\n", 400, "control char");
 
@@ -200,8 +204,8 @@ static void test_responses(void)
 static void test_format_roundtrip(void)
 {
     size_t len, used;
-    char *r = http_format_response(409, "application/json", "Allow: GET\r\n", "{\"a\":1}", 7, true,
-                                   &len);
+    char *r =
+        http_format_response(409, "application/json", "Allow: GET\r\n", "{\"a\":1}", 7, true, &len);
     struct http_message m;
     http_message_init(&m, HTTP_RESPONSE);
     CHECK(http_parse(&m, r, len, false, &used) == 0 && used == len);

@@ -118,9 +118,9 @@ int jsonx_get_bool(const json_t *o, const char *prefix, const char *key, bool *o
 
 const char *jsonx_unknown_key(const json_t *o, const char *const *known)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)o, key, v) {
+    for (void *it = json_object_iter((json_t *)o); it;
+         it = json_object_iter_next((json_t *)o, it)) {
+        const char *key = json_object_iter_key(it);
         bool found = false;
         for (int i = 0; known[i]; i++)
             if (!strcmp(known[i], key))

@@ -36,8 +36,8 @@ int jsonx_get_str(const json_t *o, const char *prefix, const char *key, const ch
                   size_t maxlen, struct err *e) __attribute__((warn_unused_result));
 int jsonx_get_int(const json_t *o, const char *prefix, const char *key, int64_t min, int64_t max,
                   int64_t *out, struct err *e) __attribute__((warn_unused_result));
-int jsonx_get_bool(const json_t *o, const char *prefix, const char *key, bool *out,
-                   struct err *e) __attribute__((warn_unused_result));
+int jsonx_get_bool(const json_t *o, const char *prefix, const char *key, bool *out, struct err *e)
+    __attribute__((warn_unused_result));
 
 /* The first key of `o` not in the NULL-terminated list `known`, or NULL. */
 const char *jsonx_unknown_key(const json_t *o, const char *const *known);

@@ -18,8 +18,7 @@ static int fill_addr(struct sockaddr_un *sa, const char *path, struct err *e)
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
     if (strlen(path) >= sizeof(sa->sun_path)) {
-        err_set(e, "%s: socket path too long (at most %zu bytes)", path,
-                sizeof(sa->sun_path) - 1);
+        err_set(e, "%s: socket path too long (at most %zu bytes)", path, sizeof(sa->sun_path) - 1);
         return -ENAMETOOLONG;
     }
     strcpy(sa->sun_path, path);

@@ -14,8 +14,8 @@
 #include "api/jsonx.h"
 #include "util/alloc.h"
 
-static const char *const top_keys[] = {"name",   "uuid",  "vcpus",     "memory_mib", "kernel",
-                                       "initrd", "cmdline", "disks",   "nics",       "autostart",
+static const char *const top_keys[] = {"name",    "uuid",     "vcpus", "memory_mib", "kernel",
+                                       "initrd",  "cmdline",  "disks", "nics",       "autostart",
                                        "restart", "template", NULL};
 static const char *const disk_keys[] = {"path", "format", "readonly", NULL};
 static const char *const nic_keys[] = {"type", "ifname", "mac", NULL};
@@ -61,9 +61,9 @@ void vmdef_uuid_generate(char out[37])
     }
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 bool vmdef_uuid_valid(const char *s)
@@ -116,8 +116,8 @@ static int check_unknown(struct ctx *c, const json_t *o, const char *const *know
 
 /* An absolute path without NUL or newline (which would break the argv and
  * logs of the VM process). */
-static int get_path(struct ctx *c, const json_t *o, const char *prefix, const char *key,
-                    char **out, bool required)
+static int get_path(struct ctx *c, const json_t *o, const char *prefix, const char *key, char **out,
+                    bool required)
 {
     const char *s = NULL;
     if (jsonx_get_str(o, prefix, key, &s, VMDEF_PATH_MAX, c->e) < 0)
@@ -352,9 +352,9 @@ json_t *vmdef_to_json(const struct vmdef *d)
     json_object_set_new(o, "cmdline", json_string(d->cmdline ? d->cmdline : ""));
     json_t *disks = json_array();
     for (int i = 0; i < d->ndisks; i++)
-        json_array_append_new(disks, json_pack("{s:s, s:s, s:b}", "path", d->disks[i].path,
-                                               "format", d->disks[i].format, "readonly",
-                                               d->disks[i].readonly));
+        json_array_append_new(disks,
+                              json_pack("{s:s, s:s, s:b}", "path", d->disks[i].path, "format",
+                                        d->disks[i].format, "readonly", d->disks[i].readonly));
     json_object_set_new(o, "disks", disks);
     json_t *nics = json_array();
     for (int i = 0; i < d->nnics; i++) {

@@ -45,9 +45,9 @@ struct vmdef_disk {
 };
 
 struct vmdef_nic {
-    char type[8];   /* "user" or "tap" */
-    char *ifname;   /* tap only */
-    char mac[18];   /* "" = chosen by the VMM */
+    char type[8]; /* "user" or "tap" */
+    char *ifname; /* tap only */
+    char mac[18]; /* "" = chosen by the VMM */
 };
 
 struct vmdef {
@@ -56,7 +56,7 @@ struct vmdef {
     int vcpus;
     uint32_t memory_mib;
     char *kernel;
-    char *initrd;   /* may be NULL */
+    char *initrd; /* may be NULL */
     char *cmdline;
     int ndisks;
     struct vmdef_disk disks[VMDEF_MAX_DISKS];
@@ -68,9 +68,9 @@ struct vmdef {
 };
 
 /* Parse flags. */
-#define VMDEF_STORED 1u      /* accept "template" (set by the daemon, not by users) */
-#define VMDEF_NO_NAME 2u     /* "name" may be absent (clone/template requests) */
-#define VMDEF_NO_KERNEL 4u   /* "kernel" may be absent (overrides) */
+#define VMDEF_STORED 1u    /* accept "template" (set by the daemon, not by users) */
+#define VMDEF_NO_NAME 2u   /* "name" may be absent (clone/template requests) */
+#define VMDEF_NO_KERNEL 4u /* "kernel" may be absent (overrides) */
 
 /* Fill `d` from JSON object `j` (defaults for absent optional fields; no
  * uuid is generated here). 0, or -EINVAL with `e` = "<field>: <reason>" and

@@ -101,8 +101,7 @@ static void test_rejections(void)
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"vcpus\":\"2\"}", "vcpus",
                "expected an integer, got string");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"vcpus\":0}", "vcpus", "outside 1..32");
-    expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"memory_mib\":1.5}", "memory_mib",
-               "got number");
+    expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"memory_mib\":1.5}", "memory_mib", "got number");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"memory_mib\":8}", "memory_mib", "outside");
     expect_bad("{\"name\":\"a\",\"kernel\":\"rel/k\"}", "kernel", "absolute path");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"autostart\":\"yes\"}", "autostart",
@@ -113,12 +112,14 @@ static void test_rejections(void)
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"disks\":[{\"format\":\"raw\"}]}",
                "disks[0].path", "required");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"disks\":[{\"path\":\"/x\"},"
-               "{\"path\":\"/y\",\"format\":\"vmdk\"}]}", "disks[1].format", "raw, qcow2");
+               "{\"path\":\"/y\",\"format\":\"vmdk\"}]}",
+               "disks[1].format", "raw, qcow2");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"disks\":[{\"path\":\"/x\",\"size\":1}]}",
                "disks[0].size", "unknown field");
-    expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"disks\":[7]}", "disks[0]", "expected an object");
-    expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"nics\":[{\"type\":\"tap\"}]}",
-               "nics[0].ifname", "required for a tap");
+    expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"disks\":[7]}", "disks[0]",
+               "expected an object");
+    expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"nics\":[{\"type\":\"tap\"}]}", "nics[0].ifname",
+               "required for a tap");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"nics\":[{\"mac\":\"zz\"}]}", "nics[0].mac",
                "not a MAC");
     expect_bad("{\"name\":\"a\",\"kernel\":\"/k\",\"template\":\"t\"}", "template", "set by");

@@ -17,8 +17,7 @@
 int cli_parse_mem_mib(const char *s, int64_t *out)
 {
     uint64_t bytes;
-    if (parse_size(s, &bytes) < 0 || bytes % (1u << 20) || bytes == 0 ||
-        bytes > (1ull << 40))
+    if (parse_size(s, &bytes) < 0 || bytes % (1u << 20) || bytes == 0 || bytes > (1ull << 40))
         return -EINVAL;
     *out = (int64_t)(bytes >> 20);
     return 0;
@@ -78,8 +77,8 @@ json_t *cli_parse_disk(const char *spec, struct err *e)
     free(abs);
     char *opts = xstrdup(rest);
     for (char *o = strtok(opts, ","); o; o = strtok(NULL, ",")) {
-        if (!strncmp(o, "format=", 7) && (!strcmp(o + 7, "raw") || !strcmp(o + 7, "qcow2") ||
-                                          !strcmp(o + 7, "auto"))) {
+        if (!strncmp(o, "format=", 7) &&
+            (!strcmp(o + 7, "raw") || !strcmp(o + 7, "qcow2") || !strcmp(o + 7, "auto"))) {
             json_object_set_new(d, "format", json_string(o + 7));
         } else if (!strcmp(o, "readonly=on") || !strcmp(o, "ro")) {
             json_object_set_new(d, "readonly", json_true());

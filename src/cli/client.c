@@ -121,8 +121,10 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
         *out = NULL;
     int fd = unixsock_connect(c->socket_path, &e);
     if (fd < 0)
-        return cli_fail(1, "cannot reach rvisord: %s (is rvisord running? --socket or "
-                        "RVISOR_SOCKET choose another socket)", e.msg);
+        return cli_fail(1,
+                        "cannot reach rvisord: %s (is rvisord running? --socket or "
+                        "RVISOR_SOCKET choose another socket)",
+                        e.msg);
     char *text = body ? jsonx_dump(body) : NULL;
     size_t len;
     char *req = http_format_request(method, path, "rvisord", text, text ? strlen(text) : 0, &len);

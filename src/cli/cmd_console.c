@@ -159,7 +159,8 @@ int cmd_console(struct cli *c, int argc, char **argv)
         else if (ch == 'h')
             return cli_usage(usage_console, argv[0], NULL, NULL);
         else
-            return cli_usage(usage_console, argv[0], "unknown option", argv[optind - 1]);
+            return cli_usage(usage_console, argv[0], "unknown or incomplete option",
+                             argv[optind - 1]);
     }
     if (argc - optind != 1)
         return cli_usage(usage_console, argv[0],

@@ -39,7 +39,8 @@ static void template_row(struct table *t, const json_t *tp)
     char mem[32], vcpus[16], disks[16], clones[16];
     fmt_bytes(mem, sizeof(mem),
               (double)json_integer_value(json_object_get(tp, "memory_mib")) * 1048576.0);
-    snprintf(vcpus, sizeof(vcpus), "%lld", (long long)json_integer_value(json_object_get(tp, "vcpus")));
+    snprintf(vcpus, sizeof(vcpus), "%lld",
+             (long long)json_integer_value(json_object_get(tp, "vcpus")));
     snprintf(disks, sizeof(disks), "%zu", json_array_size(json_object_get(tp, "disks")));
     snprintf(clones, sizeof(clones), "%zu", json_array_size(json_object_get(tp, "clones")));
     const char *name = json_string_value(json_object_get(tp, "name"));
@@ -57,10 +58,9 @@ static int template_list(struct cli *c)
     } else {
         static const char *const h[] = {"NAME", "VCPUS", "MEMORY", "DISKS", "CLONES"};
         struct table *t = table_new(5, h);
-        size_t i;
-        json_t *tp;
-        json_array_foreach(json_object_get(res, "templates"), i, tp)
-            template_row(t, tp);
+        json_t *all = json_object_get(res, "templates");
+        for (size_t i = 0; i < json_array_size(all); i++)
+            template_row(t, json_array_get(all, i));
         table_print(t, stdout);
     }
     json_decref(res);
@@ -78,22 +78,24 @@ static int template_info(struct cli *c, const char *name)
         cli_print_json(res);
     } else {
         printf("%-9s %s\n", "Name:", json_string_value(json_object_get(res, "name")));
-        printf("%-9s %lld\n", "vCPUs:", (long long)json_integer_value(json_object_get(res, "vcpus")));
-        printf("%-9s %lld MiB\n", "Memory:",
-               (long long)json_integer_value(json_object_get(res, "memory_mib")));
+        printf("%-9s %lld\n",
+               "vCPUs:", (long long)json_integer_value(json_object_get(res, "vcpus")));
+        printf("%-9s %lld MiB\n",
+               "Memory:", (long long)json_integer_value(json_object_get(res, "memory_mib")));
         const char *k = json_string_value(json_object_get(res, "kernel"));
         printf("%-9s %s\n", "Kernel:", k ? k : "-");
         printf("%-9s %s\n", "Cmdline:", json_string_value(json_object_get(res, "cmdline")));
-        size_t i;
-        json_t *d;
-        json_array_foreach(json_object_get(res, "disks"), i, d)
-            printf("%-9s %s (%s)\n", i ? "" : "Disks:",
-                   json_string_value(json_object_get(d, "path")),
+        json_t *disks = json_object_get(res, "disks"), *clones = json_object_get(res, "clones");
+        for (size_t i = 0; i < json_array_size(disks); i++) {
+            json_t *d = json_array_get(disks, i);
+            printf("%-9s %s (%s)\n",
+                   i ? "" : "Disks:", json_string_value(json_object_get(d, "path")),
                    json_string_value(json_object_get(d, "format")));
+        }
         printf("%-9s", "Clones:");
-        json_array_foreach(json_object_get(res, "clones"), i, d)
-            printf(" %s", json_string_value(d));
-        printf("%s\n", json_array_size(json_object_get(res, "clones")) ? "" : " none");
+        for (size_t i = 0; i < json_array_size(clones); i++)
+            printf(" %s", json_string_value(json_array_get(clones, i)));
+        printf("%s\n", json_array_size(clones) ? "" : " none");
     }
     json_decref(res);
     return 0;
@@ -104,10 +106,14 @@ static int template_create(struct cli *c, int argc, char **argv)
 {
     enum { O_FROM = 1, O_KERNEL, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_DISK };
     static const struct option opts[] = {
-        {"from-vm", required_argument, NULL, O_FROM},   {"kernel", required_argument, NULL, O_KERNEL},
-        {"initrd", required_argument, NULL, O_INITRD},  {"cmdline", required_argument, NULL, O_CMDLINE},
-        {"mem", required_argument, NULL, O_MEM},        {"cpus", required_argument, NULL, O_CPUS},
-        {"disk", required_argument, NULL, O_DISK},      {"help", no_argument, NULL, 'h'},
+        {"from-vm", required_argument, NULL, O_FROM},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"initrd", required_argument, NULL, O_INITRD},
+        {"cmdline", required_argument, NULL, O_CMDLINE},
+        {"mem", required_argument, NULL, O_MEM},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"disk", required_argument, NULL, O_DISK},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     json_t *body = json_object();
@@ -226,10 +232,14 @@ int cmd_clone(struct cli *c, int argc, char **argv)
 {
     enum { O_MEM = 1, O_CPUS, O_CMDLINE, O_AUTOSTART, O_RESTART, O_START };
     static const struct option opts[] = {
-        {"mem", required_argument, NULL, O_MEM},       {"cpus", required_argument, NULL, O_CPUS},
-        {"cmdline", required_argument, NULL, O_CMDLINE}, {"autostart", no_argument, NULL, O_AUTOSTART},
-        {"restart", required_argument, NULL, O_RESTART}, {"start", no_argument, NULL, O_START},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+        {"mem", required_argument, NULL, O_MEM},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"cmdline", required_argument, NULL, O_CMDLINE},
+        {"autostart", no_argument, NULL, O_AUTOSTART},
+        {"restart", required_argument, NULL, O_RESTART},
+        {"start", no_argument, NULL, O_START},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     json_t *body = json_object();
     bool start = false;
@@ -242,7 +252,8 @@ int cmd_clone(struct cli *c, int argc, char **argv)
         switch (ch) {
         case O_MEM:
             if (cli_parse_mem_mib(optarg, &n) < 0)
-                status = cli_usage(usage_clone, argv[0], "--mem: expected a size like 256M", optarg);
+                status =
+                    cli_usage(usage_clone, argv[0], "--mem: expected a size like 256M", optarg);
             else
                 json_object_set_new(body, "memory_mib", json_integer(n));
             break;
@@ -259,7 +270,8 @@ int cmd_clone(struct cli *c, int argc, char **argv)
         case O_START: start = true; break;
         case 'h': status = cli_usage(usage_clone, argv[0], NULL, NULL); break;
         default:
-            status = cli_usage(usage_clone, argv[0], "unknown or incomplete option", argv[optind - 1]);
+            status =
+                cli_usage(usage_clone, argv[0], "unknown or incomplete option", argv[optind - 1]);
         }
     }
     if (status < 0 && argc - optind != 2)

@@ -43,9 +43,8 @@ static void draw(struct cli *c, json_t *vms, json_t *host, bool tty)
         fputs("\033[H\033[2J", stdout);
     double cpu = 0, rss = 0;
     int running = 0;
-    size_t i;
-    json_t *vm;
-    json_array_foreach(vms, i, vm) {
+    for (size_t i = 0; i < json_array_size(vms); i++) {
+        json_t *vm = json_array_get(vms, i);
         if (json_is_number(json_object_get(vm, "cpu_percent"))) {
             cpu += json_number_value(json_object_get(vm, "cpu_percent"));
             running++;
@@ -57,13 +56,13 @@ static void draw(struct cli *c, json_t *vms, json_t *host, bool tty)
     strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
     fmt_bytes(rs, sizeof(rs), rss);
     printf("rvctl top - %s  host %s  VMs %zu, running %d  CPU %.1f%%  RSS %s\n\n", when,
-           json_string_value(json_object_get(host, "hostname")), json_array_size(vms), running,
-           cpu, rs);
-    static const char *const h[] = {"NAME", "STATE", "VCPUS", "MEMORY", "CPU%",
-                                    "RSS",  "UPTIME", "TEMPLATE"};
+           json_string_value(json_object_get(host, "hostname")), json_array_size(vms), running, cpu,
+           rs);
+    static const char *const h[] = {"NAME", "STATE", "VCPUS",  "MEMORY",
+                                    "CPU%", "RSS",   "UPTIME", "TEMPLATE"};
     struct table *t = table_new(8, h);
-    json_array_foreach(vms, i, vm)
-        cli_vm_row(t, vm);
+    for (size_t i = 0; i < json_array_size(vms); i++)
+        cli_vm_row(t, json_array_get(vms, i));
     table_print(t, stdout);
     if (!tty)
         putchar('\n');
@@ -96,7 +95,8 @@ int cmd_top(struct cli *c, int argc, char **argv)
                                  optarg);
             break;
         case 'h': return cli_usage(usage_top, argv[0], NULL, NULL);
-        default: return cli_usage(usage_top, argv[0], "unknown or incomplete option", argv[optind - 1]);
+        default:
+            return cli_usage(usage_top, argv[0], "unknown or incomplete option", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -132,9 +132,9 @@ static const char usage_events[] =
 
 static uint64_t print_events(struct cli *c, json_t *res)
 {
-    size_t i;
-    json_t *ev;
-    json_array_foreach(json_object_get(res, "events"), i, ev) {
+    json_t *events = json_object_get(res, "events");
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        json_t *ev = json_array_get(events, i);
         if (c->json) {
             char *s = json_dumps(ev, JSON_COMPACT);
             puts(s);
@@ -154,12 +154,10 @@ static uint64_t print_events(struct cli *c, json_t *res)
 
 int cmd_events(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'v'},
-                                         {"since", required_argument, NULL, 's'},
-                                         {"limit", required_argument, NULL, 'l'},
-                                         {"follow", no_argument, NULL, 'f'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"vm", required_argument, NULL, 'v'},    {"since", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'}, {"follow", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     const char *vm = NULL;
     unsigned long long since = 0;
     long limit = 100;
@@ -185,7 +183,8 @@ int cmd_events(struct cli *c, int argc, char **argv)
         case 'f': follow = true; break;
         case 'h': return cli_usage(usage_events, argv[0], NULL, NULL);
         default:
-            return cli_usage(usage_events, argv[0], "unknown or incomplete option", argv[optind - 1]);
+            return cli_usage(usage_events, argv[0], "unknown or incomplete option",
+                             argv[optind - 1]);
         }
     }
     if (optind < argc)

@@ -42,10 +42,10 @@ static int simple_opts(int argc, char **argv, const char *usage, int min_args)
     int ch;
     optind = 0;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (ch == 'h')
             return cli_usage(usage, argv[0], NULL, NULL);
-        return cli_usage(usage, argv[0], "unknown option", argv[optind - 1]);
+        return cli_usage(usage, argv[0], "unknown or incomplete option", argv[optind - 1]);
     }
     if (argc - optind < min_args)
         return cli_usage(usage, argv[0], "missing VM name", NULL);
@@ -63,13 +63,15 @@ void cli_vm_row(struct table *t, const json_t *vm)
         fmt_bytes(rss, sizeof(rss), (double)json_integer_value(r));
     else
         snprintf(rss, sizeof(rss), "-");
-    fmt_bytes(mem, sizeof(mem), (double)json_integer_value(json_object_get(vm, "memory_mib")) * 1048576.0);
+    fmt_bytes(mem, sizeof(mem),
+              (double)json_integer_value(json_object_get(vm, "memory_mib")) * 1048576.0);
     json_t *u = json_object_get(vm, "uptime_s");
     if (json_is_number(u))
         fmt_duration(up, sizeof(up), json_number_value(u));
     else
         snprintf(up, sizeof(up), "-");
-    snprintf(vcpus, sizeof(vcpus), "%lld", (long long)json_integer_value(json_object_get(vm, "vcpus")));
+    snprintf(vcpus, sizeof(vcpus), "%lld",
+             (long long)json_integer_value(json_object_get(vm, "vcpus")));
     const char *state = str(vm, "state");
     const char *cells[] = {str(vm, "name"), state, vcpus, mem, cpu, rss, up, str(vm, "template")};
     table_add(t, cells);
@@ -94,13 +96,12 @@ int cmd_list(struct cli *c, int argc, char **argv)
     if (c->json) {
         cli_print_json(res);
     } else {
-        static const char *const h[] = {"NAME", "STATE", "VCPUS", "MEMORY", "CPU%",
-                                        "RSS",  "UPTIME", "TEMPLATE"};
+        static const char *const h[] = {"NAME", "STATE", "VCPUS",  "MEMORY",
+                                        "CPU%", "RSS",   "UPTIME", "TEMPLATE"};
         struct table *t = table_new(8, h);
-        size_t i;
-        json_t *vm;
-        json_array_foreach(json_object_get(res, "vms"), i, vm)
-            cli_vm_row(t, vm);
+        json_t *vms = json_object_get(res, "vms");
+        for (size_t i = 0; i < json_array_size(vms); i++)
+            cli_vm_row(t, json_array_get(vms, i));
         table_print(t, stdout);
     }
     json_decref(res);
@@ -130,7 +131,8 @@ static void print_info(const json_t *j)
     kv("Uptime:", buf);
     snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(j, "vcpus")));
     kv("vCPUs:", buf);
-    snprintf(buf, sizeof(buf), "%lld MiB", (long long)json_integer_value(json_object_get(j, "memory_mib")));
+    snprintf(buf, sizeof(buf), "%lld MiB",
+             (long long)json_integer_value(json_object_get(j, "memory_mib")));
     kv("Memory:", buf);
     num_or_dash(buf, sizeof(buf), json_object_get(j, "cpu_percent"), "%.1f%%");
     kv("CPU:", buf);
@@ -146,9 +148,11 @@ static void print_info(const json_t *j)
                   (double)json_integer_value(json_object_get(guest, "ram_resident_bytes")));
         kv("Guest RAM:", buf);
         kv("Power button:", json_is_true(json_object_get(guest, "powerbtn_ready"))
-                                ? "guest listening" : "no guest driver yet");
+                                ? "guest listening"
+                                : "no guest driver yet");
     }
-    json_t *rd = json_object_get(j, "disk_read_bytes"), *wr = json_object_get(j, "disk_write_bytes");
+    json_t *rd = json_object_get(j, "disk_read_bytes"),
+           *wr = json_object_get(j, "disk_write_bytes");
     if (json_is_integer(rd) && json_is_integer(wr)) {
         char a[32], b[32];
         fmt_bytes(a, sizeof(a), (double)json_integer_value(rd));
@@ -162,9 +166,9 @@ static void print_info(const json_t *j)
     kv("Kernel:", str(def, "kernel"));
     kv("Initrd:", str(def, "initrd"));
     kv("Cmdline:", str(def, "cmdline"));
-    size_t i;
-    json_t *d;
-    json_array_foreach(json_object_get(def, "disks"), i, d) {
+    json_t *disks = json_object_get(def, "disks");
+    for (size_t i = 0; i < json_array_size(disks); i++) {
+        json_t *d = json_array_get(disks, i);
         snprintf(buf, sizeof(buf), "%s (%s%s)", str(d, "path"), str(d, "format"),
                  json_is_true(json_object_get(d, "readonly")) ? ", read-only" : "");
         kv(i == 0 ? "Disks:" : "", buf);
@@ -203,10 +207,9 @@ int cmd_info(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static const char usage_where[] =
-    "usage: rvctl where NAME [--json]\n"
-    "\n"
-    "Print the host that runs the VM (this host, for now).\n";
+static const char usage_where[] = "usage: rvctl where NAME [--json]\n"
+                                  "\n"
+                                  "Print the host that runs the VM (this host, for now).\n";
 
 int cmd_where(struct cli *c, int argc, char **argv)
 {
@@ -219,9 +222,9 @@ int cmd_where(struct cli *c, int argc, char **argv)
     if (cli_call(c, "GET", path, NULL, &res))
         return 1;
     if (c->json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", str(res, "name"), "host",
-                              str(res, "host"), "state", str(res, "state"), "socket",
-                              c->socket_path);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s}", "name", str(res, "name"), "host", str(res, "host"),
+                      "state", str(res, "state"), "socket", c->socket_path);
         cli_print_json(o);
         json_decref(o);
     } else {
@@ -280,15 +283,31 @@ static int add_array(json_t *def, const char *key, json_t *item)
 /* Options -> definition JSON. Returns -1 to go on (with *out), else exit status. */
 static int parse_define(int argc, char **argv, json_t **out)
 {
-    enum { O_KERNEL = 1, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_DISK, O_NIC, O_AUTOSTART,
-           O_RESTART, O_FILE };
+    enum {
+        O_KERNEL = 1,
+        O_INITRD,
+        O_CMDLINE,
+        O_MEM,
+        O_CPUS,
+        O_DISK,
+        O_NIC,
+        O_AUTOSTART,
+        O_RESTART,
+        O_FILE
+    };
     static const struct option opts[] = {
-        {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
-        {"cmdline", required_argument, NULL, O_CMDLINE}, {"mem", required_argument, NULL, O_MEM},
-        {"cpus", required_argument, NULL, O_CPUS},     {"disk", required_argument, NULL, O_DISK},
-        {"nic", required_argument, NULL, O_NIC},       {"autostart", no_argument, NULL, O_AUTOSTART},
-        {"restart", required_argument, NULL, O_RESTART}, {"file", required_argument, NULL, O_FILE},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"initrd", required_argument, NULL, O_INITRD},
+        {"cmdline", required_argument, NULL, O_CMDLINE},
+        {"mem", required_argument, NULL, O_MEM},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"disk", required_argument, NULL, O_DISK},
+        {"nic", required_argument, NULL, O_NIC},
+        {"autostart", no_argument, NULL, O_AUTOSTART},
+        {"restart", required_argument, NULL, O_RESTART},
+        {"file", required_argument, NULL, O_FILE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     json_t *def = json_object(), *file = NULL;
     const char *cmd = argv[0];
@@ -311,8 +330,8 @@ static int parse_define(int argc, char **argv, json_t **out)
         case O_CMDLINE: json_object_set_new(def, "cmdline", json_string(optarg)); break;
         case O_MEM:
             if (cli_parse_mem_mib(optarg, &n) < 0)
-                status = cli_usage(usage_define, cmd, "--mem: expected a size like 256M or 1G",
-                                   optarg);
+                status =
+                    cli_usage(usage_define, cmd, "--mem: expected a size like 256M or 1G", optarg);
             else
                 json_object_set_new(def, "memory_mib", json_integer(n));
             break;
@@ -340,7 +359,8 @@ static int parse_define(int argc, char **argv, json_t **out)
                 status = cli_fail(2, "%s", e.msg);
             break;
         case 'h': status = cli_usage(usage_define, cmd, NULL, NULL); break;
-        default: status = cli_usage(usage_define, cmd, "unknown or incomplete option", argv[optind - 1]);
+        default:
+            status = cli_usage(usage_define, cmd, "unknown or incomplete option", argv[optind - 1]);
         }
     }
     if (status < 0 && optind < argc)
@@ -489,7 +509,7 @@ int cmd_stop(struct cli *c, int argc, char **argv)
     int ch;
     optind = 0;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "+hft:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "hft:", opts, NULL)) != -1) {
         char *end;
         long t;
         switch (ch) {

@@ -48,25 +48,25 @@ struct dvm {
     struct daemon *d;
     struct vmdef def;
     enum dvm_state state;
-    const char *busy;       /* operation in progress ("start", "stop", ...) or NULL */
-    pid_t pid;              /* VM process, 0 when none */
-    bool own_child;         /* spawned by this rvisord (reaped here) */
-    bool reaped;            /* own child: its exit status was collected */
+    const char *busy; /* operation in progress ("start", "stop", ...) or NULL */
+    pid_t pid;        /* VM process, 0 when none */
+    bool own_child;   /* spawned by this rvisord (reaped here) */
+    bool reaped;      /* own child: its exit status was collected */
     int wait_status;
     struct ctl_client *monitor; /* event connection, watched by the main loop */
     char ctl_path[DAEMON_PATH_MAX];
     char con_path[DAEMON_PATH_MAX];
-    int64_t started_at;     /* wall clock, seconds */
-    uint64_t started_mono;  /* ns */
-    bool stop_requested;    /* the next exit was asked for */
-    const char *stop_mode;  /* "graceful", "forced", "killed" */
-    bool exited_seen;       /* the exit event arrived */
+    int64_t started_at;    /* wall clock, seconds */
+    uint64_t started_mono; /* ns */
+    bool stop_requested;   /* the next exit was asked for */
+    const char *stop_mode; /* "graceful", "forced", "killed" */
+    bool exited_seen;      /* the exit event arrived */
     int exit_status;
     char exit_reason[16];
     /* restart policy */
-    int restarts;           /* within the current window */
+    int restarts; /* within the current window */
     uint64_t restart_window_start;
-    uint64_t restart_at;    /* mono ns; 0: none scheduled */
+    uint64_t restart_at; /* mono ns; 0: none scheduled */
     /* samples from /proc, taken every tick */
     uint64_t cpu_ticks, sample_ns;
     double cpu_pct;
@@ -77,8 +77,8 @@ struct dvm {
 
 struct dtemplate {
     struct vmdef def;
-    const char *busy;  /* being created */
-    int cloning;       /* clones being made from it right now */
+    const char *busy; /* being created */
+    int cloning;      /* clones being made from it right now */
     struct dtemplate *next;
 };
 
@@ -98,10 +98,10 @@ struct daemon {
     pthread_cond_t cond;
     struct dvm *vms;
     struct dtemplate *templates;
-    struct evloop *loop;        /* NULL in unit tests: no supervision */
+    struct evloop *loop; /* NULL in unit tests: no supervision */
     int64_t started_at;
-    int active_connections;     /* protected by lock */
-    uint64_t requests_total;    /* protected by lock */
+    int active_connections;  /* protected by lock */
+    uint64_t requests_total; /* protected by lock */
     /* events (events.c), protected by lock */
     struct devents *events;
     /* names of VMs being created (clones), protected by lock */
@@ -196,22 +196,15 @@ char *metrics_render(struct daemon *d);
 
 struct api_response {
     int status;
-    json_t *json;       /* body, or NULL */
-    char *text;         /* a non-JSON body (metrics), malloc'ed */
+    json_t *json; /* body, or NULL */
+    char *text;   /* a non-JSON body (metrics), malloc'ed */
     const char *content_type;
-    const char *allow;  /* for 405 */
+    const char *allow; /* for 405 */
 };
 
 /* Serve one request. Any thread; takes the lock as needed. */
 void routes_dispatch(struct daemon *d, const char *method, const char *path, const char *query,
                      const char *body, size_t body_len, struct api_response *rs);
 void api_response_fini(struct api_response *rs);
-
-/* ---- host facts (supervise.c) ------------------------------------------ */
-
-/* Read /proc/PID/stat and statm: CPU ticks (user+system), RSS bytes. */
-bool proc_sample(pid_t pid, uint64_t *ticks, uint64_t *rss);
-/* Is `pid` an rvisor process serving the control socket `ctl_path`? */
-bool proc_is_vm(pid_t pid, const char *ctl_path);
 
 #endif

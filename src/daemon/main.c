@@ -47,8 +47,7 @@ static const char usage[] =
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "rvisord: %s%s%s (see rvisord --help)\n", msg, arg ? ": " : "",
-            arg ? arg : "");
+    fprintf(stderr, "rvisord: %s%s%s (see rvisord --help)\n", msg, arg ? ": " : "", arg ? arg : "");
     return 2;
 }
 
@@ -137,8 +136,7 @@ static int serve(const struct daemon_config *cfg)
         goto out;
     }
     if (store_mkdirs(cfg->state_dir, 0700, &e) < 0 ||
-        (lockfd = lock_state(cfg->state_dir, &e)) < 0 ||
-        daemon_open(&r.d, cfg, r.loop, &e) < 0) {
+        (lockfd = lock_state(cfg->state_dir, &e)) < 0 || daemon_open(&r.d, cfg, r.loop, &e) < 0) {
         fprintf(stderr, "rvisord: %s\n", e.msg);
         goto out;
     }
@@ -151,8 +149,8 @@ static int serve(const struct daemon_config *cfg)
     if (tick)
         evtimer_arm(tick, 1000000000u, 1000000000u);
     pthread_mutex_lock(&r.d->lock);
-    events_add(r.d, NULL, "daemon-started", "rvisord %s started (pid %d, state %s)",
-               DAEMON_VERSION, (int)getpid(), r.d->state_dir);
+    events_add(r.d, NULL, "daemon-started", "rvisord %s started (pid %d, state %s)", DAEMON_VERSION,
+               (int)getpid(), r.d->state_dir);
     pthread_mutex_unlock(&r.d->lock);
     log_info("rvisord", "serving %s (state %s, rvisor %s)", cfg->socket_path, r.d->state_dir,
              r.d->rvisor);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/process.h"
 #include "util/alloc.h"
 
 struct buf {
@@ -45,31 +46,36 @@ static void family(struct buf *b, const char *name, const char *type, const char
     put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Label values: VM names are [A-Za-z0-9_.-], so no escaping is needed. */
+enum vm_value { V_UP, V_VCPUS, V_MEM, V_CPU_SECONDS, V_CPU_PCT, V_RSS, V_RD, V_WR, V_RESTARTS };
+
+static double vm_value(const struct dvm *vm, enum vm_value v)
+{
+    switch (v) {
+    case V_UP: return vm->pid > 0;
+    case V_VCPUS: return vm->def.vcpus;
+    case V_MEM: return (double)vm->def.memory_mib * 1048576.0;
+    case V_CPU_SECONDS: return (double)vm->cpu_ticks / (double)sysconf(_SC_CLK_TCK);
+    case V_CPU_PCT: return vm->cpu_pct;
+    case V_RSS: return (double)vm->rss_bytes;
+    case V_RD: return (double)vm->io_read_bytes;
+    case V_WR: return (double)vm->io_write_bytes;
+    case V_RESTARTS: return vm->restarts;
+    }
+    return 0;
+}
+
+/* One family with a sample per VM (only running ones if `running_only`).
+ * Label values need no escaping: VM names are [A-Za-z0-9_.-]. */
 static void per_vm(struct buf *b, struct daemon *d, const char *name, const char *type,
-                   const char *help, double (*value)(const struct dvm *), bool running_only)
+                   const char *help, enum vm_value v, bool running_only)
 {
     family(b, name, type, help);
     for (struct dvm *vm = d->vms; vm; vm = vm->next) {
-        bool up = vm->pid > 0;
-        if (running_only && !up)
+        if (running_only && vm->pid <= 0)
             continue;
-        put(b, "%s{vm=\"%s\"} %.17g\n", name, vm->def.name, value(vm));
+        put(b, "%s{vm=\"%s\"} %.17g\n", name, vm->def.name, vm_value(vm, v));
     }
 }
-
-static double v_up(const struct dvm *vm) { return vm->pid > 0; }
-static double v_cpu(const struct dvm *vm)
-{
-    return (double)vm->cpu_ticks / (double)sysconf(_SC_CLK_TCK);
-}
-static double v_cpu_pct(const struct dvm *vm) { return vm->cpu_pct; }
-static double v_rss(const struct dvm *vm) { return (double)vm->rss_bytes; }
-static double v_mem(const struct dvm *vm) { return (double)vm->def.memory_mib * 1048576.0; }
-static double v_vcpus(const struct dvm *vm) { return vm->def.vcpus; }
-static double v_rd(const struct dvm *vm) { return (double)vm->io_read_bytes; }
-static double v_wr(const struct dvm *vm) { return (double)vm->io_write_bytes; }
-static double v_restarts(const struct dvm *vm) { return vm->restarts; }
 
 static void host_memory(uint64_t *total, uint64_t *avail)
 {
@@ -121,7 +127,7 @@ static void host_totals(struct buf *b, struct daemon *d)
     int ntemplates = 0;
     for (struct dtemplate *t = d->templates; t; t = t->next)
         ntemplates++;
-    proc_sample(getpid(), &ticks, &rss);
+    process_sample(getpid(), &ticks, &rss);
     family(b, "rvisor_host_cpus", "gauge", "Online host CPUs");
     put(b, "rvisor_host_cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
     family(b, "rvisor_host_memory_total_bytes", "gauge", "Host memory (MemTotal)");
@@ -153,21 +159,20 @@ char *metrics_render(struct daemon *d)
     struct buf b = {.s = xmalloc(8192), .cap = 8192};
     b.s[0] = 0;
     vm_states(&b, d);
-    per_vm(&b, d, "rvisor_vm_up", "gauge", "1 if the VM process runs", v_up, false);
-    per_vm(&b, d, "rvisor_vm_vcpus", "gauge", "Configured vCPUs", v_vcpus, false);
-    per_vm(&b, d, "rvisor_vm_memory_bytes", "gauge", "Configured guest RAM", v_mem, false);
+    per_vm(&b, d, "rvisor_vm_up", "gauge", "1 if the VM process runs", V_UP, false);
+    per_vm(&b, d, "rvisor_vm_vcpus", "gauge", "Configured vCPUs", V_VCPUS, false);
+    per_vm(&b, d, "rvisor_vm_memory_bytes", "gauge", "Configured guest RAM", V_MEM, false);
     per_vm(&b, d, "rvisor_vm_cpu_seconds_total", "counter",
-           "Host CPU time of the VM process (user + system)", v_cpu, true);
+           "Host CPU time of the VM process (user + system)", V_CPU_SECONDS, true);
     per_vm(&b, d, "rvisor_vm_cpu_percent", "gauge",
-           "Host CPU use of the VM process over the last second (100 = 1 CPU)", v_cpu_pct, true);
-    per_vm(&b, d, "rvisor_vm_rss_bytes", "gauge", "Resident memory of the VM process", v_rss,
-           true);
+           "Host CPU use of the VM process over the last second (100 = 1 CPU)", V_CPU_PCT, true);
+    per_vm(&b, d, "rvisor_vm_rss_bytes", "gauge", "Resident memory of the VM process", V_RSS, true);
     per_vm(&b, d, "rvisor_vm_disk_read_bytes_total", "counter",
-           "Bytes the VM process read from storage", v_rd, true);
+           "Bytes the VM process read from storage", V_RD, true);
     per_vm(&b, d, "rvisor_vm_disk_write_bytes_total", "counter",
-           "Bytes the VM process wrote to storage", v_wr, true);
+           "Bytes the VM process wrote to storage", V_WR, true);
     per_vm(&b, d, "rvisor_vm_restarts", "gauge",
-           "Restarts by the restart policy in the current 10-minute window", v_restarts, false);
+           "Restarts by the restart policy in the current 10-minute window", V_RESTARTS, false);
     host_totals(&b, d);
     return b.s;
 }

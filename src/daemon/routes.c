@@ -194,8 +194,7 @@ static int stop_options(json_t *body, bool *force, int *timeout, struct api_err 
     return 0;
 }
 
-static void vm_action(struct req *rq, struct api_response *rs, const char *name,
-                      const char *action)
+static void vm_action(struct req *rq, struct api_response *rs, const char *name, const char *action)
 {
     static const char *const actions[] = {"start", "stop", "reboot", "pause", "resume", NULL};
     bool known = false;
@@ -374,11 +373,11 @@ static void host(struct req *rq, struct api_response *rs)
     for (struct dtemplate *t = d->templates; t; t = t->next)
         templates++;
     pthread_mutex_unlock(&d->lock);
-    reply(rs, 200, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:I}", "hostname",
-                             name, "version", DAEMON_VERSION, "api_version", DAEMON_API_VERSION,
-                             "vms", total, "running", running, "templates", templates, "pid",
-                             (int)getpid(), "state_dir", d->state_dir, "rvisor", d->rvisor,
-                             "started_at", (json_int_t)d->started_at));
+    reply(rs, 200,
+          json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:I}", "hostname", name,
+                    "version", DAEMON_VERSION, "api_version", DAEMON_API_VERSION, "vms", total,
+                    "running", running, "templates", templates, "pid", (int)getpid(), "state_dir",
+                    d->state_dir, "rvisor", d->rvisor, "started_at", (json_int_t)d->started_at));
 }
 
 /* Split and %-decode the path into rq->segs; false (and 400/404) if bad. */
@@ -419,8 +418,7 @@ static bool name_ok(struct api_response *rs, const char *kind, const char *name)
 void routes_dispatch(struct daemon *d, const char *method, const char *path, const char *query,
                      const char *body, size_t body_len, struct api_response *rs)
 {
-    struct req rq = {.d = d, .method = method, .query = query, .body = body,
-                     .body_len = body_len};
+    struct req rq = {.d = d, .method = method, .query = query, .body = body, .body_len = body_len};
     memset(rs, 0, sizeof(*rs));
     pthread_mutex_lock(&d->lock);
     d->requests_total++;
@@ -430,8 +428,9 @@ void routes_dispatch(struct daemon *d, const char *method, const char *path, con
     const char *s0 = rq.nsegs > 0 ? rq.segs[0] : "", *s1 = rq.segs[1], *s2 = rq.segs[2];
     if (rq.nsegs == 0 || (rq.nsegs == 1 && !strcmp(s0, "version"))) {
         if (method_is(&rq, rs, "GET"))
-            reply(rs, 200, json_pack("{s:s, s:i}", "version", DAEMON_VERSION, "api_version",
-                                     DAEMON_API_VERSION));
+            reply(rs, 200,
+                  json_pack("{s:s, s:i}", "version", DAEMON_VERSION, "api_version",
+                            DAEMON_API_VERSION));
     } else if (rq.nsegs == 1 && !strcmp(s0, "host")) {
         host(&rq, rs);
     } else if (rq.nsegs == 1 && !strcmp(s0, "metrics")) {

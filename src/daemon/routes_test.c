@@ -54,8 +54,8 @@ static void open_daemon(void)
 {
     char sock[128];
     snprintf(sock, sizeof(sock), "%s/run/rvisord.sock", dir);
-    struct daemon_config cfg = {.state_dir = dir, .socket_path = sock, .stop_timeout_s = 5,
-                                .rvisor_path = "/bin/false"};
+    struct daemon_config cfg = {
+        .state_dir = dir, .socket_path = sock, .stop_timeout_s = 5, .rvisor_path = "/bin/false"};
     struct err e = {0};
     CHECK(daemon_open(&d, &cfg, NULL, &e) == 0);
 }
@@ -95,8 +95,10 @@ static void test_define_and_validation(void)
     expect_400(body, "vcpus", "expected an integer");
     expect_400("{\"name\":\"v2\",\"kernel\":\"/nonexistent/Image\"}", "kernel",
                "No such file or directory");
-    snprintf(body, sizeof(body), "{\"name\":\"v2\",\"kernel\":\"%s\",\"disks\":[{\"path\":"
-             "\"/nonexistent.img\"}]}", kernel);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"v2\",\"kernel\":\"%s\",\"disks\":[{\"path\":"
+             "\"/nonexistent.img\"}]}",
+             kernel);
     expect_400(body, "disks[0].path", "No such file");
     snprintf(body, sizeof(body), "{\"name\":\"bad/name\",\"kernel\":\"%s\"}", kernel);
     expect_400(body, "name", "not a valid name");
@@ -168,11 +170,13 @@ static void test_templates_and_clones(void)
 {
     char body[512];
     json_t *j;
-    snprintf(body, sizeof(body), "{\"name\":\"base\",\"kernel\":\"%s\",\"cmdline\":\"root=/dev/vda\","
-             "\"disks\":[{\"path\":\"%s\"}]}", kernel, disk);
+    snprintf(body, sizeof(body),
+             "{\"name\":\"base\",\"kernel\":\"%s\",\"cmdline\":\"root=/dev/vda\","
+             "\"disks\":[{\"path\":\"%s\"}]}",
+             kernel, disk);
     CHECK(req("POST", "/templates", body, &j) == 201);
-    const char *copied = json_string_value(
-        json_object_get(json_array_get(json_object_get(j, "disks"), 0), "path"));
+    const char *copied =
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "disks"), 0), "path"));
     CHECK(copied && strstr(copied, "/templates/base/disk0.raw"));
     struct stat st;
     CHECK(copied && stat(copied, &st) == 0 && (st.st_mode & 0777) == 0444);

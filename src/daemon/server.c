@@ -76,8 +76,7 @@ static bool send_response(int fd, struct api_response *rs, bool keep_alive)
     if (rs->allow)
         snprintf(extra, sizeof(extra), "Allow: %s\r\n", rs->allow);
     size_t len;
-    char *out = http_format_response(rs->status, type, extra, body, strlen(body), keep_alive,
-                                     &len);
+    char *out = http_format_response(rs->status, type, extra, body, strlen(body), keep_alive, &len);
     bool ok = send_all(fd, out, len);
     free(out);
     free(body);

@@ -71,7 +71,7 @@ static void test_failed_write_keeps_old(void)
     CHECK_CONTAINS(e.msg, path);
     CHECK(count_entries(dir) == before); /* temporary removed */
     struct stat st;
-    CHECK(stat(sub, &st) == 0);          /* old content intact */
+    CHECK(stat(sub, &st) == 0); /* old content intact */
     err_clear(&e);
     CHECK(store_write_atomic("/nonexistent-dir/x.json", "x", 1, 0600, &e) < 0);
     CHECK_CONTAINS(e.msg, "/nonexistent-dir/x.json");
@@ -138,7 +138,7 @@ static void test_sparse_copy(void)
     err_clear(&e);
     CHECK(store_copy_file(src, dst, 0444, &e) == -EEXIST); /* never replaces */
     err_clear(&e);
-    CHECK(store_copy_file(dir, dst, 0444, &e) < 0);        /* not a regular file */
+    CHECK(store_copy_file(dir, dst, 0444, &e) < 0); /* not a regular file */
     unlink(src);
     unlink(dst);
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/process.h"
 #include "daemon/store.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -59,69 +60,6 @@ static void cond_wait_ms(struct daemon *d, int ms)
         ts.tv_nsec -= 1000000000;
     }
     pthread_cond_timedwait(&d->cond, &d->lock, &ts);
-}
-
-/* ---- /proc ------------------------------------------------------------------ */
-
-bool proc_sample(pid_t pid, uint64_t *ticks, uint64_t *rss)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the command name may contain anything */
-    unsigned long long ut = 0, st = 0;
-    long long rss_pages = 0;
-    /* fields after ")": state(3) ... utime(14) stime(15) ... rss(24) */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-                            "%*d %*d %*u %*u %lld", &ut, &st, &rss_pages) != 3)
-        return false;
-    *ticks = ut + st;
-    *rss = (uint64_t)(rss_pages > 0 ? rss_pages : 0) * (uint64_t)sysconf(_SC_PAGESIZE);
-    return true;
-}
-
-static void proc_io(pid_t pid, uint64_t *rd, uint64_t *wr)
-{
-    char path[64], key[64];
-    unsigned long long v;
-    snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    while (fscanf(f, "%63[^:]: %llu\n", key, &v) == 2) {
-        if (!strcmp(key, "read_bytes"))
-            *rd = v;
-        else if (!strcmp(key, "write_bytes"))
-            *wr = v;
-    }
-    fclose(f);
-}
-
-bool proc_is_vm(pid_t pid, const char *ctl_path)
-{
-    char path[64], buf[8192];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = 0;
-    const char *argv0 = buf, *base = strrchr(argv0, '/');
-    if (strcmp(base ? base + 1 : argv0, "rvisor"))
-        return false;
-    for (const char *a = buf; a < buf + n; a += strlen(a) + 1)
-        if (!strcmp(a, "--control") && a + strlen(a) + 1 < buf + n &&
-            !strcmp(a + strlen(a) + 1, ctl_path))
-            return true;
-    return false;
 }
 
 /* ---- runtime file --------------------------------------------------------- */
@@ -245,168 +183,6 @@ static int attach_monitor(struct daemon *d, struct dvm *vm, struct ctl_client *c
     return r;
 }
 
-/* ---- spawn ------------------------------------------------------------------ */
-
-struct argv_buf {
-    char *v[64];
-    int n;
-};
-
-static void arg(struct argv_buf *a, const char *s)
-{
-    if (a->n < 62)
-        a->v[a->n++] = xstrdup(s);
-}
-
-static void argf(struct argv_buf *a, const char *fmt, const char *s1, const char *s2)
-{
-    char buf[DAEMON_PATH_MAX + 64];
-    snprintf(buf, sizeof(buf), fmt, s1, s2);
-    arg(a, buf);
-}
-
-/* "," in a --disk file name is written ",," (rvisor's option syntax). */
-static void disk_arg(struct argv_buf *a, const struct vmdef_disk *disk)
-{
-    size_t n = strlen(disk->path);
-    char *esc = xmalloc(2 * n + 64), *o = esc;
-    for (size_t i = 0; i < n; i++) {
-        *o++ = disk->path[i];
-        if (disk->path[i] == ',')
-            *o++ = ',';
-    }
-    sprintf(o, ",format=%s%s", disk->format, disk->readonly ? ",readonly=on" : "");
-    arg(a, "--disk");
-    arg(a, esc);
-    free(esc);
-}
-
-static void build_argv(struct daemon *d, struct dvm *vm, struct argv_buf *a)
-{
-    const struct vmdef *def = &vm->def;
-    char num[32], log_path[DAEMON_PATH_MAX];
-    dvm_path(d, def->name, "console.log", log_path, sizeof(log_path));
-    arg(a, d->rvisor);
-    arg(a, "run");
-    arg(a, "--name");
-    arg(a, def->name);
-    arg(a, "--kernel");
-    arg(a, def->kernel);
-    if (def->initrd) {
-        arg(a, "--initrd");
-        arg(a, def->initrd);
-    }
-    arg(a, "--append");
-    arg(a, def->cmdline ? def->cmdline : "");
-    snprintf(num, sizeof(num), "%uM", def->memory_mib);
-    arg(a, "--mem");
-    arg(a, num);
-    snprintf(num, sizeof(num), "%d", def->vcpus);
-    arg(a, "--cpus");
-    arg(a, num);
-    arg(a, "--control");
-    arg(a, vm->ctl_path);
-    arg(a, "--console-socket");
-    arg(a, vm->con_path);
-    arg(a, "--console-log");
-    arg(a, log_path);
-    for (int i = 0; i < def->ndisks; i++)
-        disk_arg(a, &def->disks[i]);
-    for (int i = 0; i < def->nnics; i++) {
-        const struct vmdef_nic *nic = &def->nics[i];
-        arg(a, "--net");
-        if (!strcmp(nic->type, "tap"))
-            argf(a, "tap,ifname=%s%s", nic->ifname, "");
-        else
-            arg(a, "user");
-        if (nic->mac[0]) {
-            char *last = a->v[a->n - 1];
-            char buf[128];
-            snprintf(buf, sizeof(buf), "%s,mac=%s", last, nic->mac);
-            free(last);
-            a->v[a->n - 1] = xstrdup(buf);
-        }
-    }
-    a->v[a->n] = NULL;
-}
-
-static void argv_free(struct argv_buf *a)
-{
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-}
-
-/* Fork and exec rvisor, detached. Lock not held. Returns the pid or -errno
- * with `e` saying why exec failed. */
-static pid_t spawn(struct argv_buf *a, const char *vmm_log, struct err *e)
-{
-    int errpipe[2];
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int logfd = open(vmm_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (devnull < 0 || logfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
-        err_set(e, "%s: %s", logfd < 0 ? vmm_log : "/dev/null", strerror(errno));
-        if (devnull >= 0)
-            close(devnull);
-        if (logfd >= 0)
-            close(logfd);
-        return -EIO;
-    }
-    char head[512];
-    time_t now = time(NULL);
-    int hn = snprintf(head, sizeof(head), "---- rvisord: starting %s at %s", a->v[3], ctime(&now));
-    if (write(logfd, head, (size_t)hn) < 0)
-        log_debug("supervise", "cannot write %s", vmm_log);
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* child: only async-signal-safe calls until exec */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        setsid();
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(logfd, 2);
-        execv(a->v[0], a->v);
-        int err = errno;
-        ssize_t w = write(errpipe[1], &err, sizeof(err));
-        (void)w;
-        _exit(127);
-    }
-    int saved = errno;
-    close(errpipe[1]);
-    close(devnull);
-    close(logfd);
-    if (pid < 0) {
-        close(errpipe[0]);
-        err_set(e, "fork: %s", strerror(saved));
-        return -saved;
-    }
-    int child_err = 0;
-    ssize_t n = read(errpipe[0], &child_err, sizeof(child_err));
-    close(errpipe[0]);
-    if (n == (ssize_t)sizeof(child_err)) {
-        err_set(e, "cannot execute %s: %s", a->v[0], strerror(child_err));
-        return -child_err;
-    }
-    return pid;
-}
-
-/* The last non-empty line of the VM's stderr log: why it would not start. */
-static void last_log_line(const char *path, char *out, size_t size)
-{
-    char *buf;
-    size_t len;
-    out[0] = 0;
-    if (store_read_file(path, 1u << 20, &buf, &len, NULL) < 0)
-        return;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-        buf[--len] = 0;
-    char *nl = strrchr(buf, '\n');
-    snprintf(out, size, "%s", nl ? nl + 1 : buf);
-    free(buf);
-}
-
 static bool socket_paths(struct daemon *d, struct dvm *vm, struct api_err *ae)
 {
     snprintf(vm->ctl_path, sizeof(vm->ctl_path), "%s/vms/%s.ctl", d->run_dir, vm->def.name);
@@ -439,7 +215,7 @@ static struct ctl_client *await_control(struct daemon *d, struct dvm *vm, pid_t 
         if (gone) {
             char log_path[DAEMON_PATH_MAX], line[400];
             dvm_path(d, vm->def.name, "vmm.log", log_path, sizeof(log_path));
-            last_log_line(log_path, line, sizeof(line));
+            process_log_tail(log_path, line, sizeof(line));
             api_fail(ae, 500, "the VM process exited at start (status %d): %s",
                      WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), line);
             return NULL;
@@ -495,8 +271,8 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
     vm->state = DVM_STARTING;
     vm->restart_at = 0;
     vm->reaped = false;
-    struct argv_buf a = {0};
-    build_argv(d, vm, &a);
+    struct process_argv a = {0};
+    process_argv_build(d, vm, &a);
     char ctl_path[DAEMON_PATH_MAX], vmm_log[DAEMON_PATH_MAX], dir[DAEMON_PATH_MAX];
     snprintf(ctl_path, sizeof(ctl_path), "%s", vm->ctl_path);
     dvm_path(d, name, "vmm.log", vmm_log, sizeof(vmm_log));
@@ -504,8 +280,8 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
     pthread_mutex_unlock(&d->lock);
 
     struct err e = {0};
-    pid_t pid = store_mkdirs(dir, 0700, &e) < 0 ? -EIO : spawn(&a, vmm_log, &e);
-    argv_free(&a);
+    pid_t pid = store_mkdirs(dir, 0700, &e) < 0 ? -EIO : process_spawn(&a, vmm_log, &e);
+    process_argv_free(&a);
     struct ctl_client *c = NULL;
     if (pid < 0) {
         api_fail(ae, 500, "%s", e.msg);
@@ -528,7 +304,7 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
         vm->cpu_ticks = 0;
         vm->sample_ns = 0;
         vm->cpu_pct = 0;
-        proc_sample(pid, &vm->cpu_ticks, &vm->rss_bytes);
+        process_sample(pid, &vm->cpu_ticks, &vm->rss_bytes);
         vm->sample_ns = mono_ns();
         runtime_save(d, vm);
         events_add(d, name, why, "VM %s (pid %d)", why, (int)pid);
@@ -668,8 +444,10 @@ static bool stop_graceful(struct daemon *d, struct dvm *vm, bool was_paused, int
             delivered = r == 0 && json_is_true(json_object_get(res, "delivered"));
             json_decref(res);
             if (delivered)
-                events_add(d, vm->def.name, "powerdown", "power button pressed; waiting up to "
-                           "%d s for the guest to power off", timeout_s);
+                events_add(d, vm->def.name, "powerdown",
+                           "power button pressed; waiting up to "
+                           "%d s for the guest to power off",
+                           timeout_s);
             next_press = mono_ns() + 2000000000ull;
         }
         cond_wait_ms(d, 500);
@@ -698,11 +476,15 @@ int dvm_stop(struct daemon *d, const char *name, bool force, int timeout_s, stru
         pthread_mutex_lock(&d->lock);
         gone = r == 0 && wait_gone(d, vm, FORCE_WAIT_S * 1000);
     }
-    if (!gone && vm->pid == pid && proc_is_vm(pid, vm->ctl_path)) {
+    if (!gone && vm->pid == pid && process_is_vm(pid, vm->ctl_path)) {
         vm->stop_mode = "killed";
         kill(pid, SIGKILL);
         gone = wait_gone(d, vm, KILL_WAIT_S * 1000);
     }
+    /* The control socket closes just before the process ends: let it end,
+     * so that "stopped" means no process is left. */
+    for (int i = 0; gone && i < 50 && !process_gone(pid); i++)
+        cond_wait_ms(d, 100);
     vm->busy = NULL;
     int r = 0;
     if (!gone)
@@ -775,14 +557,14 @@ void daemon_tick(struct daemon *d)
     for (struct dvm *vm = d->vms; vm; vm = vm->next) {
         if (vm->pid > 0 && vm->monitor) {
             uint64_t ticks, rss;
-            if (proc_sample(vm->pid, &ticks, &rss)) {
+            if (process_sample(vm->pid, &ticks, &rss)) {
                 if (vm->sample_ns && now > vm->sample_ns && ticks >= vm->cpu_ticks)
                     vm->cpu_pct = 100.0 * (double)(ticks - vm->cpu_ticks) / (double)hz /
                                   ((double)(now - vm->sample_ns) / 1e9);
                 vm->cpu_ticks = ticks;
                 vm->sample_ns = now;
                 vm->rss_bytes = rss;
-                proc_io(vm->pid, &vm->io_read_bytes, &vm->io_write_bytes);
+                process_io(vm->pid, &vm->io_read_bytes, &vm->io_write_bytes);
             }
         }
         if (vm->restart_at && now >= vm->restart_at && !vm->busy &&
@@ -810,7 +592,7 @@ static void reattach_one(struct daemon *d, struct dvm *vm)
     const char *con = json_string_value(json_object_get(j, "console"));
     struct ctl_client *c = NULL;
     struct err e = {0};
-    bool ok = pid > 0 && ctl && con && proc_is_vm(pid, ctl) &&
+    bool ok = pid > 0 && ctl && con && process_is_vm(pid, ctl) &&
               ctl_client_connect(&c, ctl, 5000, &e) == 0;
     if (ok && (ctl_client_pid(c) != pid || strcmp(ctl_client_name(c), vm->def.name))) {
         ctl_client_close(c);
@@ -822,7 +604,8 @@ static void reattach_one(struct daemon *d, struct dvm *vm)
         vm->pid = pid;
         vm->own_child = false;
         vm->started_at = json_integer_value(json_object_get(j, "started_at"));
-        vm->started_mono = mono_ns() - (uint64_t)((int64_t)time(NULL) - vm->started_at) * 1000000000u;
+        vm->started_mono =
+            mono_ns() - (uint64_t)((int64_t)time(NULL) - vm->started_at) * 1000000000u;
         json_t *res = NULL;
         struct ctl_status st;
         bool paused = ctl_client_call(c, CTL_QUERY, &res, 5000, &e) == 0 &&
@@ -830,8 +613,8 @@ static void reattach_one(struct daemon *d, struct dvm *vm)
         json_decref(res);
         if (attach_monitor(d, vm, c) == 0) {
             vm->state = paused ? DVM_PAUSED : DVM_RUNNING;
-            events_add(d, vm->def.name, "reattached", "found running VM process %d (%s)",
-                       (int)pid, dvm_state_name(vm->state));
+            events_add(d, vm->def.name, "reattached", "found running VM process %d (%s)", (int)pid,
+                       dvm_state_name(vm->state));
         } else {
             ok = false;
         }

@@ -23,8 +23,7 @@
 #include "daemon/store.h"
 #include "util/alloc.h"
 
-static void tmpl_path(struct daemon *d, const char *name, const char *leaf, char *out,
-                      size_t size)
+static void tmpl_path(struct daemon *d, const char *name, const char *leaf, char *out, size_t size)
 {
     if (leaf)
         snprintf(out, size, "%s/templates/%s/%s", d->state_dir, name, leaf);
@@ -79,7 +78,8 @@ static int template_source(struct daemon *d, json_t *body, struct vmdef *def, st
     }
     if (!name || !vmdef_name_valid(name)) {
         snprintf(ae->field, sizeof(ae->field), "name");
-        return api_fail(ae, 400, "name: %s", name ? "not a valid name" : "required field is missing");
+        return api_fail(ae, 400, "name: %s",
+                        name ? "not a valid name" : "required field is missing");
     }
     pthread_mutex_lock(&d->lock);
     struct dvm *vm = dvm_find(d, from);
@@ -197,8 +197,8 @@ int dtemplate_delete(struct daemon *d, const char *name, struct api_err *ae)
         r = api_fail(ae, 409, "template %s: a %s operation is in progress", name,
                      t->busy ? t->busy : "clone");
     else if (nusers)
-        r = api_fail(ae, 409, "template %s is in use by %d clone%s (%s%s): undefine %s first",
-                     name, nusers, nusers == 1 ? "" : "s", users, nusers > 8 ? ", ..." : "",
+        r = api_fail(ae, 409, "template %s is in use by %d clone%s (%s%s): undefine %s first", name,
+                     nusers, nusers == 1 ? "" : "s", users, nusers > 8 ? ", ..." : "",
                      nusers == 1 ? "it" : "them");
     if (r == 0) {
         char path[DAEMON_PATH_MAX];
@@ -229,13 +229,15 @@ int dtemplate_delete(struct daemon *d, const char *name, struct api_err *ae)
 /* The clone's definition: the template's, with the body's overrides. */
 static int clone_def(struct dtemplate *t, json_t *body, struct vmdef *def, struct api_err *ae)
 {
-    static const char *const keys[] = {"name", "vcpus", "memory_mib", "cmdline", "autostart",
-                                       "restart", NULL};
+    static const char *const keys[] = {"name",      "vcpus",   "memory_mib", "cmdline",
+                                       "autostart", "restart", NULL};
     const char *bad = jsonx_unknown_key(body, keys);
     if (bad) {
         snprintf(ae->field, sizeof(ae->field), "%s", bad);
-        return api_fail(ae, 400, "%s: unknown field (a clone may set name, vcpus, memory_mib, "
-                        "cmdline, autostart, restart)", bad);
+        return api_fail(ae, 400,
+                        "%s: unknown field (a clone may set name, vcpus, memory_mib, "
+                        "cmdline, autostart, restart)",
+                        bad);
     }
     if (!json_object_get(body, "name")) {
         snprintf(ae->field, sizeof(ae->field), "name");

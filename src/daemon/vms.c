@@ -21,8 +21,8 @@
 #include "util/alloc.h"
 
 static const char *const state_names[] = {
-    [DVM_STOPPED] = "stopped",   [DVM_STARTING] = "starting", [DVM_RUNNING] = "running",
-    [DVM_PAUSED] = "paused",     [DVM_STOPPING] = "stopping", [DVM_CRASHED] = "crashed",
+    [DVM_STOPPED] = "stopped", [DVM_STARTING] = "starting", [DVM_RUNNING] = "running",
+    [DVM_PAUSED] = "paused",   [DVM_STOPPING] = "stopping", [DVM_CRASHED] = "crashed",
 };
 
 const char *dvm_state_name(enum dvm_state s)
@@ -94,8 +94,7 @@ void dvm_path(struct daemon *d, const char *name, const char *leaf, char *out, s
 
 /* ---- definition checks ---------------------------------------------------- */
 
-static int check_file(const char *field, const char *path, bool allow_blockdev,
-                      struct api_err *ae)
+static int check_file(const char *field, const char *path, bool allow_blockdev, struct api_err *ae)
 {
     struct stat st;
     if (stat(path, &st) < 0) {
@@ -307,8 +306,9 @@ static json_t *runtime_json(struct daemon *d, struct dvm *vm)
     json_object_set_new(j, "net_tx_bytes", json_null());
     json_object_set_new(j, "restarts", json_integer(vm->restarts));
     if (vm->exit_reason[0])
-        json_object_set_new(j, "last_exit", json_pack("{s:i, s:s}", "status", vm->exit_status,
-                                                      "reason", vm->exit_reason));
+        json_object_set_new(
+            j, "last_exit",
+            json_pack("{s:i, s:s}", "status", vm->exit_status, "reason", vm->exit_reason));
     return j;
 }
 
@@ -327,10 +327,11 @@ json_t *dvm_info(struct daemon *d, const char *name, struct api_err *ae)
     pthread_mutex_unlock(&d->lock);
     struct ctl_status st;
     if (ask && dvm_query(d, name, &st))
-        json_object_set_new(j, "guest", json_pack("{s:I, s:I, s:I, s:b}", "ram_resident_bytes",
-                                                  (json_int_t)st.ram_resident_bytes, "vmm_cpu_ns",
-                                                  (json_int_t)st.cpu_ns, "vmm_uptime_ms",
-                                                  (json_int_t)st.uptime_ms, "powerbtn_ready",
-                                                  st.powerbtn_ready));
+        json_object_set_new(j, "guest",
+                            json_pack("{s:I, s:I, s:I, s:b}", "ram_resident_bytes",
+                                      (json_int_t)st.ram_resident_bytes, "vmm_cpu_ns",
+                                      (json_int_t)st.cpu_ns, "vmm_uptime_ms",
+                                      (json_int_t)st.uptime_ms, "powerbtn_ready",
+                                      st.powerbtn_ready));
     return j;
 }

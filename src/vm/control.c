@@ -399,8 +399,8 @@ void control_finish(struct control *c, int status, const char *reason)
         pthread_mutex_unlock(&c->vm->lock);
         pthread_join(c->pause_thread, NULL);
     }
-    char *line = ctl_format_event("exit", json_pack("{s:i, s:s}", "status", status, "reason",
-                                                    reason));
+    char *line =
+        ctl_format_event("exit", json_pack("{s:i, s:s}", "status", status, "reason", reason));
     while (c->conns) {
         struct conn *k = c->conns;
         c->conns = k->next;

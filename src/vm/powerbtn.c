@@ -30,18 +30,26 @@
 #define FIFO_SIZE 64
 
 enum { PS2_ACK = 0xfa, PS2_BAT_OK = 0xaa, PS2_ECHO = 0xee };
-enum { CMD_SETLEDS = 0xed, CMD_ECHO = 0xee, CMD_SCANSET = 0xf0, CMD_GETID = 0xf2,
-       CMD_SETREP = 0xf3, CMD_ENABLE = 0xf4, CMD_DISABLE = 0xf5, CMD_RESEND = 0xfe,
-       CMD_RESET = 0xff };
+enum {
+    CMD_SETLEDS = 0xed,
+    CMD_ECHO = 0xee,
+    CMD_SCANSET = 0xf0,
+    CMD_GETID = 0xf2,
+    CMD_SETREP = 0xf3,
+    CMD_ENABLE = 0xf4,
+    CMD_DISABLE = 0xf5,
+    CMD_RESEND = 0xfe,
+    CMD_RESET = 0xff
+};
 enum { CTRL_RE = 1u << 0, CTRL_RI = 1u << 8 };
 
 struct powerbtn {
     pthread_mutex_t lock;
     struct irq_line irq;
     uint32_t control;
-    bool scanning;       /* keyboard enabled (0xF4) */
-    uint8_t param_for;   /* command waiting for its parameter byte, or 0 */
-    uint8_t last;        /* last byte sent, for resend */
+    bool scanning;     /* keyboard enabled (0xF4) */
+    uint8_t param_for; /* command waiting for its parameter byte, or 0 */
+    uint8_t last;      /* last byte sent, for resend */
     uint8_t fifo[FIFO_SIZE];
     unsigned head, len;
 };
@@ -88,9 +96,7 @@ static void keyboard_command(struct powerbtn *pb, uint8_t b)
         return;
     case CMD_SETLEDS:
     case CMD_SETREP:
-    case CMD_SCANSET:
-        pb->param_for = b;
-        break;
+    case CMD_SCANSET: pb->param_for = b; break;
     case CMD_ENABLE: pb->scanning = true; break;
     case CMD_DISABLE: pb->scanning = false; break;
     default: break;
