@@ -183,6 +183,10 @@ static void test_templates_and_clones(void)
     json_decref(j);
     CHECK(req("POST", "/templates", body, NULL) == 409);
     CHECK(req("POST", "/templates", "{\"name\":\"t2\",\"from_vm\":\"nope\"}", NULL) == 404);
+    CHECK(req("POST", "/templates", "{\"name\":\"t2\",\"from_vm\":\"vm1\"}", &j) == 201);
+    CHECK(json_integer_value(json_object_get(j, "memory_mib")) == 128); /* vm1's */
+    json_decref(j);
+    CHECK(req("DELETE", "/templates/t2", NULL, NULL) == 200);
     CHECK(req("POST", "/templates", "{\"name\":\"t2\",\"from_vm\":\"vm1\",\"x\":1}", &j) == 400);
     CHECK_STR(err_field(j), "x");
     json_decref(j);

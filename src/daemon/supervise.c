@@ -289,6 +289,10 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
         pthread_mutex_lock(&d->lock);
         vm->pid = pid;
         vm->own_child = true;
+        vm->started_at = (int64_t)time(NULL);
+        /* recorded at once: should rvisord die before the VM answers, the
+         * next rvisord still finds the process */
+        runtime_save(d, vm);
         pthread_mutex_unlock(&d->lock);
         c = await_control(d, vm, pid, ctl_path, ae);
     }
@@ -297,7 +301,6 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
     vm->busy = NULL;
     if (c && attach_monitor(d, vm, c) == 0) {
         vm->state = DVM_RUNNING;
-        vm->started_at = (int64_t)time(NULL);
         vm->started_mono = mono_ns();
         vm->stop_requested = false;
         vm->stop_mode = NULL;
@@ -306,7 +309,6 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
         vm->cpu_pct = 0;
         process_sample(pid, &vm->cpu_ticks, &vm->rss_bytes);
         vm->sample_ns = mono_ns();
-        runtime_save(d, vm);
         events_add(d, name, why, "VM %s (pid %d)", why, (int)pid);
     } else {
         if (c)
@@ -315,6 +317,7 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
             kill(pid, SIGKILL);
         vm->pid = 0;
         vm->state = before;
+        runtime_remove(d, vm);
         events_add(d, name, "start-failed", "%s", ae->e.msg);
     }
     pthread_cond_broadcast(&d->cond);
