@@ -9,6 +9,7 @@
 #ifndef RV_CPU_CPU_H
 #define RV_CPU_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cpu/hart.h"
@@ -20,6 +21,11 @@ enum cpu_exit {
     CPU_EXIT_WFI,     /* wfi with no interrupt pending; pc already advanced */
     CPU_EXIT_FATAL,   /* the guest cannot continue (h->fatal_msg says why) */
 };
+
+/* Choose the engine for harts initialised from now on: true = the JIT
+ * (cpu/jit) where the host supports it, false = the interpreter only.
+ * Overrides the environment (RVISOR_JIT=0|1). Call before cpu_init. */
+void cpu_set_jit(bool on);
 
 /* Allocate per-hart engine state (decode cache). Call once after hart_reset. */
 void cpu_init(struct hart *h);

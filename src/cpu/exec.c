@@ -14,6 +14,7 @@
 #include "cpu/cpu.h"
 #include "cpu/fpu.h"
 #include "cpu/internal.h"
+#include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
 
 #define X (h->x)
@@ -86,7 +87,7 @@ static uint64_t amo_rmw(void *p, uint64_t v, int is_d, enum op op)
 
 /* A-extension op (ch. 9). Returns false with h->exc_* set on a fault.
  * Misaligned atomics are not emulated: they raise address-misaligned. */
-static bool exec_atomic(struct hart *h, const struct insn *in)
+bool exec_atomic(struct hart *h, const struct insn *in)
 {
     enum op op = (enum op)in->op;
     int is_d = op >= OP_LR_D;
@@ -317,7 +318,8 @@ int interp_run(struct hart *h, int64_t *left_p)
     };
     int64_t left = *left_p;
     uint64_t pc = h->pc;
-    const struct block *b;
+    struct jit *jit = h->dcache->jit;
+    struct block *b;
     const struct insn *in;
     int ret;
 
@@ -356,6 +358,20 @@ next_block:
             pc = h->pc;
             goto next_block;
         }
+    }
+    if (jit && (b->jit || jit_hot(h, jit, b))) {
+        /* Translated code runs this block and maybe more; see enum jit_stop. */
+        h->jit_left = left;
+        struct jit_ret r = jit->enter(h, pc, b->jit);
+        left = h->jit_left;
+        pc = r.pc;
+        if ((r.st & 0xff) == JIT_BOUNDARY)
+            goto next_block;
+        b = (struct block *)h->jit_blk;
+        in = b->in + (r.st >> 8);
+        if ((r.st & 0xff) == JIT_FAULT)
+            goto fault;
+        goto *labels[in->op];
     }
     in = b->in;
     goto *labels[in->op];

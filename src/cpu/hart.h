@@ -149,6 +149,12 @@ struct hart {
     /* The instruction bits being executed, for the illegal-instruction stval. */
     uint32_t cur_raw;
 
+    /* Scratch of one run of translated code (cpu/jit): the budget left, the
+     * block where it stopped, and a jump site it asks to have chained. */
+    int64_t jit_left;
+    const void *jit_blk;
+    uint8_t *jit_patch;
+
     int hartid;
     /* Filled when cpu_run() returns CPU_EXIT_FATAL. */
     char fatal_msg[160];

@@ -26,6 +26,8 @@ struct block {
     uint32_t pgen; /* ram->code_gen[pfn] at decode */
     uint32_t pfn;  /* RAM page the block was decoded from */
     uint32_t n;    /* instructions, not counting the end marker */
+    uint32_t hits; /* executions while untranslated (cpu/jit), or JIT_NEVER */
+    void *jit;     /* translated code (cpu/jit/jit.h), or NULL */
     struct insn in[];
 };
 
@@ -41,19 +43,25 @@ struct dcache {
     /* Scratch for an instruction that straddles two pages: never cached,
      * since it depends on two translations. */
     struct block *scratch;
+    struct jit *jit; /* the translator, or NULL: interpret only */
 };
+
+/* Drop every decoded block and all translated code (arena or code buffer
+ * full, or cpu_flush_code). Must not be called while a block runs, except
+ * that the current block stays readable until the next decode. */
+void dcache_reset(struct hart *h);
 
 /* The block at h->pc, decoding it if needed, or NULL with an instruction
  * fault in h->exc_*. Fills the jump cache. */
 struct block *block_get(struct hart *h);
 
 /* A cached block for virtual `pc` in the current privilege mode, or NULL. */
-static inline const struct block *jc_lookup(struct hart *h, uint64_t pc)
+static inline struct block *jc_lookup(struct hart *h, uint64_t pc)
 {
     const struct jc_entry *e = &h->jc[(pc >> 1) & (JC_SIZE - 1)];
     if (e->tag != (pc | h->priv))
         return NULL;
-    const struct block *b = e->block;
+    struct block *b = (struct block *)e->block;
     if (b->gen != h->dcache->gen || b->pgen != h->pm->ram->code_gen[b->pfn])
         return NULL;
     return b;
@@ -62,6 +70,9 @@ static inline const struct block *jc_lookup(struct hart *h, uint64_t pc)
 /* Run blocks from h->pc until an exit, decrementing *left by the
  * instructions retired. Returns an enum cpu_exit value. */
 int interp_run(struct hart *h, int64_t *left);
+
+/* A-extension op (exec.c). Returns false with h->exc_* set on a fault. */
+bool exec_atomic(struct hart *h, const struct insn *in);
 
 /* CSR access from an instruction. Return 0, or -1 for an illegal
  * instruction (unknown CSR, privilege too low, write to a read-only CSR). */

@@ -22,6 +22,7 @@
 #include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/internal.h"
+#include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
 #include "mem/physmap.h"
 
@@ -41,6 +42,8 @@ void cpu_init(struct hart *h)
     dc->arena = xmalloc(DC_ARENA);
     dc->gen = 1;
     dc->scratch = xzalloc(sizeof(struct block) + 2 * sizeof(struct insn));
+    dc->scratch->hits = JIT_NEVER;
+    dc->jit = jit_create();
     h->dcache = dc;
 }
 
@@ -48,15 +51,27 @@ void cpu_destroy(struct hart *h)
 {
     if (!h->dcache)
         return;
+    jit_destroy(h->dcache->jit);
     free(h->dcache->arena);
     free(h->dcache->scratch);
     free(h->dcache);
     h->dcache = NULL;
 }
 
+void dcache_reset(struct hart *h)
+{
+    struct dcache *dc = h->dcache;
+    memset(dc->table, 0, sizeof(dc->table));
+    memset(h->jc, 0xff, sizeof(h->jc)); /* its blocks are about to be reused */
+    dc->used = 0;
+    dc->gen++;
+    if (dc->jit)
+        jit_flush(dc->jit);
+}
+
 void cpu_flush_code(struct hart *h)
 {
-    h->dcache->gen++;
+    dcache_reset(h);
 }
 
 void cpu_fence_i(struct hart *h)
@@ -120,12 +135,8 @@ static void finish_insn(struct insn *in, uint32_t raw)
 static struct block *block_alloc(struct hart *h, struct dcache *dc)
 {
     size_t need = sizeof(struct block) + (BLOCK_MAX + 1) * sizeof(struct insn);
-    if (dc->used + need > DC_ARENA) {
-        memset(dc->table, 0, sizeof(dc->table));
-        memset(h->jc, 0xff, sizeof(h->jc)); /* its blocks are about to be reused */
-        dc->used = 0;
-        dc->gen++;
-    }
+    if (dc->used + need > DC_ARENA)
+        dcache_reset(h);
     return (struct block *)(dc->arena + dc->used);
 }
 
@@ -190,6 +201,8 @@ static struct block *block_decode(struct hart *h, const uint8_t *p, unsigned idx
     }
     b->in[n].op = OP_BLOCK_END;
     b->n = n;
+    b->hits = 0;
+    b->jit = NULL;
     b->key = p;
     b->gen = dc->gen;
     b->pfn = (uint32_t)pfn;
