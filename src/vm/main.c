@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu/cpu.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "vm/img.h"
@@ -39,6 +40,8 @@ static const char usage_run[] =
     "  --console-socket PATH  serial console on a unix socket at PATH instead of\n"
     "                    this terminal (first client read-write, others read-only)\n"
     "  --console-log FILE     append all console output to FILE\n"
+    "  --jit on|off      translate guest code to x86-64 (default on; the environment\n"
+    "                    variable RVISOR_JIT=0 also turns it off)\n"
     "  --log LEVEL       error, warn, info or debug (default warn)\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -64,6 +67,7 @@ static int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 1, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_LOG, O_DISK, O_VPORT, O_NO_RNG };
     enum { O_NAME = 100, O_CONTROL, O_CONSOLE_SOCKET, O_CONSOLE_LOG };
+    enum { O_JIT = 300 };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"mem", required_argument, NULL, O_MEM},
@@ -74,6 +78,7 @@ static int cmd_run(int argc, char **argv)
         {"control", required_argument, NULL, O_CONTROL},
         {"console-socket", required_argument, NULL, O_CONSOLE_SOCKET},
         {"console-log", required_argument, NULL, O_CONSOLE_LOG},
+        {"jit", required_argument, NULL, O_JIT},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
     struct vm_config vcfg = {
@@ -113,6 +118,11 @@ static int cmd_run(int argc, char **argv)
         case O_CONTROL: vcfg.control_path = optarg; break;
         case O_CONSOLE_SOCKET: vcfg.console_socket = optarg; break;
         case O_CONSOLE_LOG: vcfg.console_log = optarg; break;
+        case O_JIT:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return die_usage("--jit: expected on or off", optarg);
+            cpu_set_jit(!strcmp(optarg, "on"));
+            break;
         case 'h': fputs(usage_run, stdout); return 0;
         default:
             return die_usage("unknown or incomplete option", argv[optind - 1]);
