@@ -361,12 +361,17 @@ next_block:
     }
     if (jit && (b->jit || jit_hot(h, jit, b))) {
         /* Translated code runs this block and maybe more; see enum jit_stop. */
+        uint64_t irq = h->priv == PRV_U || (h->status & SSTATUS_SIE) ? ~0ull : 0;
         h->jit_left = left;
-        struct jit_ret r = jit->enter(h, pc, b->jit);
+        struct jit_ret r = jit->enter(h, pc, b->jit, irq);
+        h->instret += (uint64_t)(left - h->jit_left); /* the blocks it completed */
         left = h->jit_left;
         pc = r.pc;
-        if ((r.st & 0xff) == JIT_BOUNDARY)
+        if ((r.st & 0xff) == JIT_BOUNDARY) {
+            if (h->jit_patch)
+                jit_link(h, pc);
             goto next_block;
+        }
         b = (struct block *)h->jit_blk;
         in = b->in + (r.st >> 8);
         if ((r.st & 0xff) == JIT_FAULT)

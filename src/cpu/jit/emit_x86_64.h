@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* clang-format off */
 enum x86_reg {
     RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
     R8, R9, R10, R11, R12, R13, R14, R15,
@@ -27,6 +28,7 @@ enum x86_cc {
     CC_O = 0, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A,
     CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G,
 };
+/* clang-format on */
 
 /* The group-1 ALU ops, numbered as their ModRM /digit. */
 enum x86_alu { ALU_ADD = 0, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
@@ -52,8 +54,8 @@ static inline struct x86_mem x86_m(enum x86_reg base, int32_t disp)
 static inline struct x86_mem x86_mi(enum x86_reg base, enum x86_reg index, unsigned scale,
                                     int32_t disp)
 {
-    return (struct x86_mem){.base = (uint8_t)base, .index = (uint8_t)index, .scale = (uint8_t)scale,
-                            .disp = disp};
+    return (struct x86_mem){
+        .base = (uint8_t)base, .index = (uint8_t)index, .scale = (uint8_t)scale, .disp = disp};
 }
 
 struct emit {

@@ -52,20 +52,22 @@ static struct emit e;
 
 static void test_moves(void)
 {
-    CASE("48 89 d8", emit_mov_rr(&e, true, RAX, RBX));          /* mov rax, rbx */
-    CASE("41 89 f4", emit_mov_rr(&e, false, R12, RSI));         /* mov r12d, esi */
-    CASE("4d 89 f9", emit_mov_rr(&e, true, R9, R15));           /* mov r9, r15 */
-    CASE("b8 78 56 34 12", emit_mov_ri(&e, RAX, 0x12345678));   /* mov eax, imm32 */
-    CASE("41 ba 00 00 00 00", emit_mov_ri(&e, R10, 0));         /* mov r10d, 0 */
+    CASE("48 89 d8", emit_mov_rr(&e, true, RAX, RBX));                /* mov rax, rbx */
+    CASE("41 89 f4", emit_mov_rr(&e, false, R12, RSI));               /* mov r12d, esi */
+    CASE("4d 89 f9", emit_mov_rr(&e, true, R9, R15));                 /* mov r9, r15 */
+    CASE("b8 78 56 34 12", emit_mov_ri(&e, RAX, 0x12345678));         /* mov eax, imm32 */
+    CASE("41 ba 00 00 00 00", emit_mov_ri(&e, R10, 0));               /* mov r10d, 0 */
     CASE("48 c7 c1 fe ff ff ff", emit_mov_ri(&e, RCX, (uint64_t)-2)); /* mov rcx, -2 */
     CASE("49 bb f0 de bc 9a 78 56 34 12",
-         emit_mov_ri(&e, R11, 0x123456789abcdef0ull)); /* movabs r11, imm64 */
-    CASE("0f b6 06", emit_load(&e, 1, false, RAX, x86_m(RSI, 0)));      /* movzx eax, byte [rsi] */
-    CASE("48 0f be 46 01", emit_load(&e, 1, true, RAX, x86_m(RSI, 1))); /* movsx rax, byte [rsi+1] */
+         emit_mov_ri(&e, R11, 0x123456789abcdef0ull));             /* movabs r11, imm64 */
+    CASE("0f b6 06", emit_load(&e, 1, false, RAX, x86_m(RSI, 0))); /* movzx eax, byte [rsi] */
+    CASE("48 0f be 46 01",
+         emit_load(&e, 1, true, RAX, x86_m(RSI, 1))); /* movsx rax, byte [rsi+1] */
     CASE("41 0f b7 55 00", emit_load(&e, 2, false, RDX, x86_m(R13, 0))); /* movzx edx, word [r13] */
-    CASE("49 0f bf 54 24 08", emit_load(&e, 2, true, RDX, x86_m(R12, 8))); /* movsx rdx, word [r12+8] */
+    CASE("49 0f bf 54 24 08",
+         emit_load(&e, 2, true, RDX, x86_m(R12, 8))); /* movsx rdx, word [r12+8] */
     CASE("8b 83 00 01 00 00", emit_load(&e, 4, false, RAX, x86_m(RBX, 0x100)));
-    CASE("48 63 04 24", emit_load(&e, 4, true, RAX, x86_m(RSP, 0)));  /* movsxd rax, [rsp] */
+    CASE("48 63 04 24", emit_load(&e, 4, true, RAX, x86_m(RSP, 0))); /* movsxd rax, [rsp] */
     CASE("4c 8b 44 cb 10", emit_load(&e, 8, false, R8, x86_mi(RBX, RCX, 8, 16)));
     CASE("49 8b 44 15 08", emit_load(&e, 8, false, RAX, x86_mi(R13, RDX, 1, 8)));
     CASE("88 06", emit_store(&e, 1, x86_m(RSI, 0), RAX));       /* mov [rsi], al */
@@ -81,8 +83,8 @@ static void test_moves(void)
 
 static void test_alu(void)
 {
-    CASE("48 01 c8", emit_alu_rr(&e, true, ALU_ADD, RAX, RCX));            /* add rax, rcx */
-    CASE("45 29 f8", emit_alu_rr(&e, false, ALU_SUB, R8, R15));            /* sub r8d, r15d */
+    CASE("48 01 c8", emit_alu_rr(&e, true, ALU_ADD, RAX, RCX)); /* add rax, rcx */
+    CASE("45 29 f8", emit_alu_rr(&e, false, ALU_SUB, R8, R15)); /* sub r8d, r15d */
     CASE("48 33 43 10", emit_alu_rm(&e, true, ALU_XOR, RAX, x86_m(RBX, 0x10)));
     CASE("49 3b 44 15 00", emit_alu_rm(&e, true, ALU_CMP, RAX, x86_mi(R13, RDX, 1, 0)));
     CASE("48 21 83 f8 00 00 00", emit_alu_mr(&e, true, ALU_AND, x86_m(RBX, 0xf8), RAX));
@@ -94,8 +96,8 @@ static void test_alu(void)
     CASE("83 bb 00 02 00 00 00", emit_alu_mi(&e, false, ALU_CMP, x86_m(RBX, 0x200), 0));
     CASE("48 85 c0", emit_test_rr(&e, true, RAX, RAX));
     CASE("41 85 c9", emit_test_rr(&e, false, R9, RCX));
-    CASE("84 c0", emit_test8_rr(&e, RAX, RAX));                  /* test al, al */
-    CASE("40 84 f7", emit_test8_rr(&e, RDI, RSI));               /* test dil, sil */
+    CASE("84 c0", emit_test8_rr(&e, RAX, RAX));    /* test al, al */
+    CASE("40 84 f7", emit_test8_rr(&e, RDI, RSI)); /* test dil, sil */
     CASE("48 f7 83 18 01 00 00 00 60 00 00", emit_test_mi(&e, true, x86_m(RBX, 0x118), 0x6000));
     CASE("48 d1 e0", emit_shift_ri(&e, true, SH_SHL, RAX, 1));
     CASE("48 c1 ea 0c", emit_shift_ri(&e, true, SH_SHR, RDX, 12));
@@ -140,12 +142,12 @@ static void test_control(void)
     CASE("48 b8 f0 de bc 9a 78 56 34 12 ff d0",
          emit_call_abs(&e, (const void *)(uintptr_t)0x123456789abcdef0ull));
     /* jumps, with targets relative to where the case starts */
-    CASE("eb 0e", emit_jmp_to(&e, at + 0x10));                /* jmp short +0x10 */
-    CASE("e9 fb 01 00 00", emit_jmp_to(&e, at + 0x200));      /* jmp near +0x200 */
-    CASE("75 fe", emit_jcc_to(&e, CC_NE, at));                /* jne to itself */
+    CASE("eb 0e", emit_jmp_to(&e, at + 0x10));           /* jmp short +0x10 */
+    CASE("e9 fb 01 00 00", emit_jmp_to(&e, at + 0x200)); /* jmp near +0x200 */
+    CASE("75 fe", emit_jcc_to(&e, CC_NE, at));           /* jne to itself */
     CASE("0f 8c fa 01 00 00", emit_jcc_to(&e, CC_L, at + 0x200));
-    CASE("eb 80", emit_jmp_to(&e, at - 126));                 /* farthest back rel8 */
-    CASE("e9 7c ff ff ff", emit_jmp_to(&e, at - 127));        /* just out of rel8 range */
+    CASE("eb 80", emit_jmp_to(&e, at - 126));          /* farthest back rel8 */
+    CASE("e9 7c ff ff ff", emit_jmp_to(&e, at - 127)); /* just out of rel8 range */
     /* a forward jcc bound after a 3-byte instruction: rel32 = 3 */
     CASE("0f 84 03 00 00 00 48 89 d8", {
         uint8_t *site = emit_jcc_fwd(&e, CC_E);

@@ -106,6 +106,20 @@ void jit_flush(struct jit *j)
     j->nflush++;
 }
 
+void jit_link(struct hart *h, uint64_t pc)
+{
+    uint8_t *site = h->jit_patch;
+    const struct block *src = h->jit_blk;
+    h->jit_patch = NULL;
+    const struct block *b = jc_lookup(h, pc);
+    /* Same host page (as translate.c only chains exits within the guest
+     * page) and same generation: then the two blocks live and die together. */
+    if (!b || !b->jit || (((uintptr_t)b->key ^ (uintptr_t)src->key) >> RAM_PAGE_SHIFT) ||
+        b->gen != src->gen || b->pgen != src->pgen)
+        return;
+    emit_patch_rel32(site, b->jit);
+}
+
 bool jit_translate(struct hart *h, struct block *b)
 {
     struct jit *j = h->dcache->jit;

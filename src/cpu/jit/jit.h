@@ -12,9 +12,11 @@
  * interpreter resumes the same block at that instruction. So the interpreter
  * remains the definition of every op and of trap entry.
  *
- * Code lives in one buffer per hart. When it is full, the whole decoded-code
- * cache is reset with it (dcache_reset), so code and blocks always share one
- * lifetime. Everything runs on the hart's vCPU thread.
+ * Translated blocks chain to each other (translate.c) and make the
+ * interpreter's block-boundary checks themselves, so one call runs many
+ * blocks. Code lives in one buffer per hart. When it is full, the whole
+ * decoded-code cache is reset with it (dcache_reset), so code and blocks
+ * always share one lifetime. Everything runs on the hart's vCPU thread.
  */
 #ifndef RV_CPU_JIT_JIT_H
 #define RV_CPU_JIT_JIT_H
@@ -44,18 +46,22 @@ struct jit_ret {
 };
 
 /* The generated entry point: runs translated code from `code` (the block at
- * `pc`) with the budget h->jit_left, which it updates. */
-typedef struct jit_ret (*jit_enter_fn)(struct hart *h, uint64_t pc, const void *code);
+ * `pc`) with the budget h->jit_left, which it updates, and takes pending
+ * interrupts as a reason to stop only if irq_mask is ~0 (S interrupts
+ * enabled). On JIT_BOUNDARY, h->jit_patch may ask for a jit_link. */
+typedef struct jit_ret (*jit_enter_fn)(struct hart *h, uint64_t pc, const void *code,
+                                       uint64_t irq_mask);
 
 struct jit {
-    uint8_t *buf;    /* RWX mapping */
+    uint8_t *buf; /* RWX mapping */
     uint64_t size;
-    uint8_t *free;   /* next byte for code */
-    uint8_t *code0;  /* first byte after the shared stubs */
+    uint8_t *free;  /* next byte for code */
+    uint8_t *code0; /* first byte after the shared stubs */
     jit_enter_fn enter;
-    const uint8_t *exit;   /* common exit: rax = pc, edx = status */
-    const uint8_t *lookup; /* jump-cache probe: rax = target pc */
-    uint32_t hot;    /* translate a block on its hot-th execution */
+    const uint8_t *exit;      /* common exit: rax = pc, edx = status */
+    const uint8_t *exit_here; /* block boundary at r12 */
+    const uint8_t *lookup;    /* jump-cache probe: r12 = target pc */
+    uint32_t hot;             /* translate a block on its hot-th execution */
     /* statistics (RVISOR_JIT_STATS=1 prints them at cpu_destroy) */
     uint64_t nblocks, ninsns, nbytes, nflush, nfail;
 };
@@ -77,6 +83,11 @@ void jit_flush(struct jit *j);
  * cache has been reset and `b` is stale, though still readable until the
  * next decode). */
 bool jit_translate(struct hart *h, struct block *b);
+
+/* Chain the exit h->jit_patch of block h->jit_blk to the code of the block
+ * at `pc`, the exit's target, if it is translated and valid (else the exit
+ * stays as it is and asks again next time). Clears h->jit_patch. */
+void jit_link(struct hart *h, uint64_t pc);
 
 /* Count one execution of untranslated block `b` and translate it when it
  * becomes hot. True if b->jit is now usable. */

@@ -7,10 +7,22 @@
  * Register roles in generated code (all callee-saved, set by the entry stub):
  *   rbx  struct hart *          r12  guest pc of the running block's first insn
  *   r13  &h->tlb[h->priv]       r14  budget left (h->jit_left while running)
- *   r15  h->dcache              rbp  h->pm->ram->code_gen
+ *   r15  h->dcache              rbp  h->pm->ram
  * Guest registers stay in h->x[] / h->f[] and are used as memory operands;
  * rax, rcx, rdx, rsi, rdi are scratch within one instruction. The stack is
- * 16-byte aligned for helper calls, with an 8-byte slot at [rsp].
+ * 16-byte aligned for helper calls: [rsp] is a scratch slot, [rsp + 8] the
+ * interrupt mask (~0 if S interrupts are enabled in this run, else 0: the
+ * privilege and sstatus.SIE change only in interpreted instructions).
+ *
+ * Blocks chain without returning to C. Each block starts with the checks
+ * the interpreter makes at a block boundary (budget, exit_request, pending
+ * and enabled interrupts, code_epoch) and leaves at a boundary when one
+ * fires. A block's exit to a pc in the same guest page as its own start is
+ * a jmp that the first run sends to C (jit_link) and that is then patched
+ * to the target's code: the target is then fixed by the block's own
+ * physical page, and both blocks share one validity (same page, same
+ * generation). Other exits, and jalr, probe the jump cache inline, with the
+ * same validity checks as jc_lookup.
  *
  * Loads and stores probe the TLB inline exactly as mmu_load/mmu_store do
  * (index, tag and page-offset bound in one compare of (va + size - 1) >> 12
@@ -33,7 +45,7 @@
 #define R_TLB R13
 #define R_LEFT R14
 #define R_DC R15
-#define R_CGEN RBP
+#define R_RAM RBP
 
 #define HOFF(field) ((int32_t)offsetof(struct hart, field))
 #define MAX_STUBS 192
@@ -41,7 +53,7 @@
 _Static_assert(sizeof(struct tlb_entry) == 16, "the TLB probe scales the index by 16");
 
 /* Out-of-line code emitted after the block body. */
-enum stub_kind { STUB_LOAD, STUB_STORE, STUB_RESUME, STUB_FAULT };
+enum stub_kind { STUB_LOAD, STUB_STORE, STUB_RESUME, STUB_FAULT, STUB_CHAIN };
 
 struct stub {
     enum stub_kind kind;
@@ -114,8 +126,8 @@ static struct stub *add_stub(struct tr *t, enum stub_kind kind, uint8_t *site)
         return &t->stubs[0];
     }
     struct stub *s = &t->stubs[t->nstubs++];
-    *s = (struct stub){.kind = kind, .site = {site, NULL}, .in = &t->b->in[t->k], .k = t->k,
-                       .off = t->off};
+    *s = (struct stub){
+        .kind = kind, .site = {site, NULL}, .in = &t->b->in[t->k], .k = t->k, .off = t->off};
     return s;
 }
 
@@ -130,16 +142,63 @@ static void gen_stop(struct tr *t, enum jit_stop why, unsigned k, int32_t off)
     emit_jmp_to(e, t->j->exit);
 }
 
-/* Leave at a block boundary with the next pc in rax: the whole block
- * retired. */
-static void gen_end(struct tr *t)
+/* The interpreter's block-boundary checks, at the start of every block
+ * (r12 = its pc; the blocks before it are accounted for). */
+static void gen_entry(struct tr *t)
 {
     struct emit *e = t->e;
-    int32_t n = (int32_t)t->b->n;
-    emit_alu_mi(e, true, ALU_ADD, hfield(HOFF(instret)), n);
-    emit_alu_ri(e, true, ALU_SUB, R_LEFT, n);
-    emit_mov_ri(e, RDX, JIT_BOUNDARY);
-    emit_jmp_to(e, t->j->exit);
+    const uint8_t *out = t->j->exit_here;
+    emit_test_rr(e, true, R_LEFT, R_LEFT);
+    emit_jcc_to(e, CC_LE, out);
+    emit_alu_mi(e, false, ALU_CMP, hfield(HOFF(exit_request)), 0);
+    emit_jcc_to(e, CC_NE, out);
+    emit_load(e, 8, false, RAX, hfield(HOFF(mip)));
+    emit_alu_rm(e, true, ALU_AND, RAX, hfield(HOFF(sie)));
+    emit_alu_rm(e, true, ALU_AND, RAX, x86_m(RSP, 8));
+    emit_jcc_to(e, CC_NE, out);
+    emit_load(e, 4, false, RAX, hfield(HOFF(code_epoch_seen)));
+    emit_alu_rm(e, false, ALU_CMP, RAX, x86_m(R_RAM, (int32_t)offsetof(struct ram, code_epoch)));
+    emit_jcc_to(e, CC_NE, out);
+}
+
+/* The whole block retired: charge it to the budget (instret follows from
+ * the budget when the run ends). */
+static void gen_retire(struct tr *t)
+{
+    emit_alu_ri(t->e, true, ALU_SUB, R_LEFT, (int32_t)t->b->n);
+}
+
+/* Leave the block for the pc at `delta` from its start. */
+static void gen_end_pc(struct tr *t, int64_t delta)
+{
+    struct emit *e = t->e;
+    gen_retire(t);
+    pc_rel(t, R_PC, delta);
+    int64_t at = (int64_t)((uintptr_t)t->b->key & 0xfff) + delta;
+    if (at >= 0 && at < 4096) /* same guest page: chainable */
+        add_stub(t, STUB_CHAIN, emit_jmp_fwd(e));
+    else
+        emit_jmp_to(e, t->j->lookup);
+}
+
+/* Leave the block for the pc in rax. */
+static void gen_end_rax(struct tr *t)
+{
+    gen_retire(t);
+    emit_mov_rr(t->e, true, R_PC, RAX);
+    emit_jmp_to(t->e, t->j->lookup);
+}
+
+/* An exit not chained yet: ask C to chain it (jit_link), then go on as a
+ * block boundary. */
+static void gen_chain_stub(struct tr *t, struct stub *s)
+{
+    struct emit *e = t->e;
+    emit_mov_ri(e, RCX, (uint64_t)(uintptr_t)s->site[0]);
+    emit_store(e, 8, hfield(HOFF(jit_patch)), RCX);
+    emit_mov_ri(e, RCX, (uint64_t)(uintptr_t)t->b);
+    emit_store(e, 8, hfield(HOFF(jit_blk)), RCX);
+    emit_jmp_to(e, t->j->exit_here);
 }
 
 /* FP ops are illegal while sstatus.FS is Off: let the interpreter raise it. */
@@ -157,7 +216,8 @@ static struct stub *fs_check(struct tr *t)
 static struct stub *tlb_probe(struct tr *t, const struct insn *in, unsigned size, bool write)
 {
     struct emit *e = t->e;
-    int32_t arr = write ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
+    int32_t arr =
+        write ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
     ldx(t, RSI, in->rs1);
     if (in->imm)
         emit_alu_ri(e, true, ALU_ADD, RSI, (int32_t)in->imm);
@@ -184,14 +244,19 @@ struct memop {
 static struct memop memop(enum op op)
 {
     switch (op) {
-    case OP_LB: case OP_SB: return (struct memop){1, true, false};
+    case OP_LB:
+    case OP_SB: return (struct memop){1, true, false};
     case OP_LBU: return (struct memop){1, false, false};
-    case OP_LH: case OP_SH: return (struct memop){2, true, false};
+    case OP_LH:
+    case OP_SH: return (struct memop){2, true, false};
     case OP_LHU: return (struct memop){2, false, false};
-    case OP_LW: case OP_SW: return (struct memop){4, true, false};
+    case OP_LW:
+    case OP_SW: return (struct memop){4, true, false};
     case OP_LWU: return (struct memop){4, false, false};
-    case OP_FLW: case OP_FSW: return (struct memop){4, false, true};
-    case OP_FLD: case OP_FSD: return (struct memop){8, false, true};
+    case OP_FLW:
+    case OP_FSW: return (struct memop){4, false, true};
+    case OP_FLD:
+    case OP_FSD: return (struct memop){8, false, true};
     default: return (struct memop){8, false, false};
     }
 }
@@ -265,7 +330,7 @@ static void gen_mem_stub(struct tr *t, struct stub *s)
 static void gen_alu_imm(struct tr *t, const struct insn *in, enum x86_alu op)
 {
     if (in->rd == 32)
-        return; /* writes x0: no effect */
+        return;                          /* writes x0: no effect */
     if (in->rs1 == 0 && op != ALU_AND) { /* li: 0 op imm == imm for add, or, xor */
         emit_store_i(t->e, xreg(in->rd), (int32_t)in->imm);
         return;
@@ -443,11 +508,9 @@ static void gen_branch(struct tr *t, const struct insn *in)
     else
         emit_alu_rm(e, true, ALU_CMP, RAX, xreg(in->rs2));
     uint8_t *taken = emit_jcc_fwd(e, branch_cc((enum op)in->op));
-    pc_rel(t, RAX, t->off + in->len);
-    gen_end(t);
+    gen_end_pc(t, t->off + in->len);
     emit_bind(e, taken);
-    pc_rel(t, RAX, t->off + in->imm);
-    gen_end(t);
+    gen_end_pc(t, t->off + in->imm);
 }
 
 static void gen_jal(struct tr *t, const struct insn *in)
@@ -456,8 +519,7 @@ static void gen_jal(struct tr *t, const struct insn *in)
         pc_rel(t, RAX, t->off + in->len);
         stx(t, in->rd, RAX);
     }
-    pc_rel(t, RAX, t->off + in->imm);
-    gen_end(t);
+    gen_end_pc(t, t->off + in->imm);
 }
 
 static void gen_jalr(struct tr *t, const struct insn *in)
@@ -471,7 +533,7 @@ static void gen_jalr(struct tr *t, const struct insn *in)
         pc_rel(t, RCX, t->off + in->len);
         stx(t, in->rd, RCX);
     }
-    gen_end(t);
+    gen_end_rax(t);
 }
 
 /* F/D arithmetic through fpu_exec, as the interpreter does it; an illegal
@@ -585,9 +647,12 @@ static bool gen_insn(struct tr *t, const struct insn *in, bool last)
     if (!last)
         return false;
     switch (op) {
-    case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE: case OP_BLTU: case OP_BGEU:
-        gen_branch(t, in);
-        return true;
+    case OP_BEQ:
+    case OP_BNE:
+    case OP_BLT:
+    case OP_BGE:
+    case OP_BLTU:
+    case OP_BGEU: gen_branch(t, in); return true;
     case OP_JAL: gen_jal(t, in); return true;
     case OP_JALR: gen_jalr(t, in); return true;
     default: return false;
@@ -606,6 +671,7 @@ static void gen_stubs(struct tr *t)
         case STUB_STORE: gen_mem_stub(t, s); break;
         case STUB_RESUME: gen_stop(t, JIT_RESUME, s->k, s->off); break;
         case STUB_FAULT: gen_stop(t, JIT_FAULT, s->k, s->off); break;
+        case STUB_CHAIN: gen_chain_stub(t, s); break;
         }
     }
 }
@@ -619,6 +685,7 @@ unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *
 {
     struct tr t = {.e = e, .j = j, .b = b};
     unsigned k = 0;
+    gen_entry(&t);
     while (k < b->n) {
         const struct insn *in = &b->in[k];
         t.k = k;
@@ -632,43 +699,80 @@ unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *
     if (k < b->n) { /* stopped before an untranslated instruction */
         gen_stop(&t, JIT_RESUME, k, t.off);
     } else if (!is_jump(&b->in[k - 1])) { /* fell off the end: page end or BLOCK_MAX */
-        pc_rel(&t, RAX, t.off);
-        gen_end(&t);
+        gen_end_pc(&t, t.off);
     }
     gen_stubs(&t);
     return k;
 }
 
+/* Jump-cache probe, jumped to with r12 = the target pc: the checks of
+ * jc_lookup, then the block's code, else a block boundary in C. */
+static void gen_lookup(struct emit *e, struct jit *j)
+{
+    j->lookup = e->p;
+    int32_t jc = HOFF(jc);
+    emit_mov_rr(e, true, RAX, R_PC);
+    emit_mov_rr(e, false, RCX, RAX);
+    emit_shift_ri(e, false, SH_SHL, RCX, 3); /* ((pc >> 1) & (JC_SIZE - 1)) * 16 */
+    emit_alu_ri(e, false, ALU_AND, RCX, (JC_SIZE - 1) << 4);
+    emit_load(e, 4, false, RDX, hfield(HOFF(priv)));
+    emit_alu_rr(e, true, ALU_OR, RDX, RAX);
+    emit_alu_rm(e, true, ALU_CMP, RDX,
+                x86_mi(R_HART, RCX, 1, jc + (int32_t)offsetof(struct jc_entry, tag)));
+    emit_jcc_to(e, CC_NE, j->exit_here);
+    emit_load(e, 8, false, RCX,
+              x86_mi(R_HART, RCX, 1, jc + (int32_t)offsetof(struct jc_entry, block)));
+    emit_load(e, 8, false, RDX, x86_m(RCX, (int32_t)offsetof(struct block, jit)));
+    emit_test_rr(e, true, RDX, RDX);
+    emit_jcc_to(e, CC_E, j->exit_here);
+    emit_load(e, 4, false, RAX, x86_m(RCX, (int32_t)offsetof(struct block, gen)));
+    emit_alu_rm(e, false, ALU_CMP, RAX, x86_m(R_DC, (int32_t)offsetof(struct dcache, gen)));
+    emit_jcc_to(e, CC_NE, j->exit_here);
+    emit_load(e, 8, false, RSI, x86_m(R_RAM, (int32_t)offsetof(struct ram, code_gen)));
+    emit_load(e, 4, false, RAX, x86_m(RCX, (int32_t)offsetof(struct block, pfn)));
+    emit_load(e, 4, false, RAX, x86_mi(RSI, RAX, 4, 0));
+    emit_alu_rm(e, false, ALU_CMP, RAX, x86_m(RCX, (int32_t)offsetof(struct block, pgen)));
+    emit_jcc_to(e, CC_NE, j->exit_here);
+    emit_jmp_r(e, RDX);
+}
+
 /*
  * The shared stubs. Entry (System V call from exec.c):
- *   struct jit_ret enter(struct hart *h, uint64_t pc, const void *code)
+ *   struct jit_ret enter(struct hart *h, uint64_t pc, const void *code, uint64_t irq_mask)
  * saves the callee-saved registers, sets up the register roles and jumps to
  * the code. Exit (jumped to with rax = pc, rdx = status) stores the budget
- * and returns rax:rdx as the struct.
+ * and returns rax:rdx as the struct; exit_here is a block boundary at r12.
  */
 void jit_gen_stubs(struct emit *e, struct jit *j)
 {
     static const enum x86_reg saved[] = {RBX, RBP, R12, R13, R14, R15};
+    j->exit = e->p;
+    emit_store(e, 8, hfield(HOFF(jit_left)), R_LEFT);
+    emit_alu_ri(e, true, ALU_ADD, RSP, 24);
+    for (unsigned i = 6; i-- > 0;)
+        emit_pop(e, saved[i]);
+    emit_ret(e);
+
+    j->exit_here = e->p;
+    emit_mov_rr(e, true, RAX, R_PC);
+    emit_mov_ri(e, RDX, JIT_BOUNDARY);
+    emit_jmp_to(e, j->exit);
+
+    gen_lookup(e, j);
+
     j->enter = (jit_enter_fn)(void *)e->p;
     for (unsigned i = 0; i < 6; i++)
         emit_push(e, saved[i]);
-    emit_alu_ri(e, true, ALU_SUB, RSP, 8); /* 16-byte alignment and a scratch slot */
+    emit_alu_ri(e, true, ALU_SUB, RSP, 24); /* 16-byte alignment, two slots */
+    emit_store(e, 8, x86_m(RSP, 8), RCX);
     emit_mov_rr(e, true, R_HART, RDI);
     emit_mov_rr(e, true, R_PC, RSI);
     emit_load(e, 8, false, R_LEFT, hfield(HOFF(jit_left)));
     emit_load(e, 8, false, R_DC, hfield(HOFF(dcache)));
     emit_load(e, 8, false, RAX, hfield(HOFF(pm)));
-    emit_load(e, 8, false, RAX, x86_m(RAX, (int32_t)offsetof(struct physmap, ram)));
-    emit_load(e, 8, false, R_CGEN, x86_m(RAX, (int32_t)offsetof(struct ram, code_gen)));
+    emit_load(e, 8, false, R_RAM, x86_m(RAX, (int32_t)offsetof(struct physmap, ram)));
     emit_load(e, 4, false, RAX, hfield(HOFF(priv)));
     emit_imul_rri(e, false, RAX, RAX, (int32_t)sizeof(struct tlb_set));
     emit_lea(e, R_TLB, x86_mi(R_HART, RAX, 1, HOFF(tlb)));
     emit_jmp_r(e, RDX);
-
-    j->exit = e->p;
-    emit_store(e, 8, hfield(HOFF(jit_left)), R_LEFT);
-    emit_alu_ri(e, true, ALU_ADD, RSP, 8);
-    for (unsigned i = 6; i-- > 0;)
-        emit_pop(e, saved[i]);
-    emit_ret(e);
 }
