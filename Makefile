@@ -26,9 +26,19 @@ build: deps $(BUILD)/build.ninja
 guest: deps
 	guest/build.sh $(GUEST_OUT)
 
+# The root disk of `make run`: a qcow2 overlay on the template rootfs.ext4
+# (which stays pristine). It keeps the guest's changes from run to run and is
+# made afresh, losing them, when `make guest` rebuilds the template.
+RUN_DISK   ?= $(GUEST_OUT)/run-root.qcow2
+
 run: build guest
+	@if [ ! -e $(RUN_DISK) ] || [ $(GUEST_OUT)/rootfs.ext4 -nt $(RUN_DISK) ]; then \
+		rm -f $(RUN_DISK) && \
+		$(BUILD)/rvisor img create -f qcow2 -b $(abspath $(GUEST_OUT))/rootfs.ext4 -F raw \
+			$(RUN_DISK); \
+	fi
 	$(BUILD)/rvisor run --kernel $(GUEST_OUT)/Image --initrd $(GUEST_OUT)/initrd.cpio.gz \
-		--mem $(MEM) --cpus $(CPUS)
+		--disk $(RUN_DISK) --append "console=ttyS0 root=/dev/vda" --mem $(MEM) --cpus $(CPUS)
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \

@@ -122,8 +122,8 @@ static uint8_t do_rw(struct vblk *b, const struct virtq_elem *e, uint64_t sector
                   : blk_preadv(b->img, b->data, n, sector * SECTOR);
     if (r < 0)
         log_debug("virtio-blk", "%s: %s of %llu bytes at sector %llu: %s", blk_path(b->img),
-                  write ? "write" : "read", (unsigned long long)len,
-                  (unsigned long long)sector, strerror(-r));
+                  write ? "write" : "read", (unsigned long long)len, (unsigned long long)sector,
+                  strerror(-r));
     return status_of(r);
 }
 

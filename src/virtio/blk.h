@@ -12,7 +12,7 @@
 #include "virtio/mmio.h"
 
 #define VIRTIO_BLK_QUEUE_SIZE 256
-#define VIRTIO_BLK_SIZE_MAX (4u << 20)           /* bytes per segment (size_max) */
+#define VIRTIO_BLK_SIZE_MAX (4u << 20)                 /* bytes per segment (size_max) */
 #define VIRTIO_BLK_SEG_MAX (VIRTIO_BLK_QUEUE_SIZE - 2) /* data segments per request */
 #define VIRTIO_BLK_MAX_DISCARD_SEG 32
 #define VIRTIO_BLK_ID_BYTES 20

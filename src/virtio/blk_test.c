@@ -130,8 +130,8 @@ static void test_config(void)
     CHECK_EQ(tu_rd(r.d, VIRTIO_MMIO_CONFIG + 12), VIRTIO_BLK_SEG_MAX);
     tu_wr(r.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
     uint32_t f = tu_rd(r.d, VIRTIO_MMIO_DEVICE_FEATURES);
-    CHECK(f & (1u << 9));   /* FLUSH */
-    CHECK(f & (1u << 13));  /* DISCARD */
+    CHECK(f & (1u << 9));    /* FLUSH */
+    CHECK(f & (1u << 13));   /* DISCARD */
     CHECK(!(f & (1u << 5))); /* not RO */
     stop(&r);
 }
@@ -260,7 +260,7 @@ static void test_readonly(void)
     }
     tu_wr(r.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
     uint32_t f = tu_rd(r.d, VIRTIO_MMIO_DEVICE_FEATURES);
-    CHECK(f & (1u << 5));    /* RO */
+    CHECK(f & (1u << 5));     /* RO */
     CHECK(!(f & (1u << 13))); /* no DISCARD */
     CHECK_EQ(request(&r, T_OUT, 0, 512, false), S_IOERR);
     put_range(0, 0, 8, 0);

@@ -255,8 +255,7 @@ static int listen_unix(const char *path, int *out, struct err *e)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        err_set(e, "%s: socket path too long (at most %zu bytes)", path,
-                sizeof(sa.sun_path) - 1);
+        err_set(e, "%s: socket path too long (at most %zu bytes)", path, sizeof(sa.sun_path) - 1);
         return -ENAMETOOLONG;
     }
     strcpy(sa.sun_path, path);

@@ -35,7 +35,7 @@
 #include "util/log.h"
 
 #define TRANSPORT_FEATURES                                                                         \
-    ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_RING_INDIRECT_DESC) |                      \
+    ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_RING_INDIRECT_DESC) |                        \
      (1ull << VIRTIO_F_RING_EVENT_IDX))
 
 /* Raise or lower the line to match isr. Called with `lock` held. */
@@ -175,8 +175,10 @@ static void write_status(struct virtio_dev *d, uint32_t val)
     if ((s & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
         uint64_t f = d->driver_features;
         if ((f & ~d->host_features) || !(f & (1ull << VIRTIO_F_VERSION_1))) {
-            log_guest_error(d->ops->name, "features 0x%" PRIx64 " refused (offered 0x%" PRIx64
-                            ", VERSION_1 required)", f, d->host_features);
+            log_guest_error(d->ops->name,
+                            "features 0x%" PRIx64 " refused (offered 0x%" PRIx64
+                            ", VERSION_1 required)",
+                            f, d->host_features);
             s &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK;
         } else {
             d->features = f;
@@ -221,9 +223,8 @@ static void write_queue_ready(struct virtio_dev *d, uint32_t val)
     /* guest-controlled: size and ring addresses, checked by virtq_init */
     bool evidx = (d->features >> VIRTIO_F_RING_EVENT_IDX) & 1;
     bool indirect = (d->features >> VIRTIO_F_RING_INDIRECT_DESC) & 1;
-    if (qc->num > d->ops->queue_max ||
-        virtq_init(&d->vq[q], d->ram, qc->num, qc->desc, qc->driver, qc->device, evidx,
-                   indirect) < 0) {
+    if (qc->num > d->ops->queue_max || virtq_init(&d->vq[q], d->ram, qc->num, qc->desc, qc->driver,
+                                                  qc->device, evidx, indirect) < 0) {
         needs_reset_locked(d, "bad queue size or ring address");
         goto out;
     }
@@ -238,8 +239,8 @@ static uint64_t config_read(struct virtio_dev *d, uint64_t off, unsigned size)
 {
     /* guest-controlled: offset and width inside the config space */
     if (off > d->ops->config_size || size > d->ops->config_size - off) {
-        log_guest_error(d->ops->name, "config read of %u bytes at 0x%" PRIx64 " out of range",
-                        size, off);
+        log_guest_error(d->ops->name, "config read of %u bytes at 0x%" PRIx64 " out of range", size,
+                        off);
         return 0;
     }
     uint64_t v = 0;
@@ -307,9 +308,7 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
     case VIRTIO_MMIO_SHM_BASE_LOW:
     case VIRTIO_MMIO_SHM_BASE_HIGH: return 0xffffffffu;
     case VIRTIO_MMIO_CONFIG_GENERATION: return d->config_gen;
-    default:
-        log_guest_error(d->ops->name, "read of unknown register 0x%" PRIx64, off);
-        return 0;
+    default: log_guest_error(d->ops->name, "read of unknown register 0x%" PRIx64, off); return 0;
     }
 }
 
@@ -327,8 +326,8 @@ static void queue_reg_write(struct virtio_dev *d, uint64_t off, uint32_t val)
     unsigned q = d->queue_sel;
     /* guest-controlled: QueueSel, and no changes to a live queue */
     if (q >= d->ops->nqueues || d->qcfg[q].ready) {
-        log_guest_error(d->ops->name, "write to queue register 0x%" PRIx64 " of %s queue %u",
-                        off, q >= d->ops->nqueues ? "nonexistent" : "live", q);
+        log_guest_error(d->ops->name, "write to queue register 0x%" PRIx64 " of %s queue %u", off,
+                        q >= d->ops->nqueues ? "nonexistent" : "live", q);
         return;
     }
     struct virtio_qcfg *qc = &d->qcfg[q];
@@ -371,8 +370,7 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t val)
     case VIRTIO_MMIO_QUEUE_NOTIFY:
         /* guest-controlled: queue index */
         if (val >= d->ops->nqueues) {
-            log_guest_error(d->ops->name, "QueueNotify for queue %u of %u", val,
-                            d->ops->nqueues);
+            log_guest_error(d->ops->name, "QueueNotify for queue %u of %u", val, d->ops->nqueues);
             break;
         }
         kick(d, 1u << val);
@@ -383,8 +381,8 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t val)
         break;
     case VIRTIO_MMIO_SHM_SEL: break;
     default:
-        log_guest_error(d->ops->name, "write 0x%x to read-only or unknown register 0x%" PRIx64,
-                        val, off);
+        log_guest_error(d->ops->name, "write 0x%x to read-only or unknown register 0x%" PRIx64, val,
+                        off);
         break;
     }
 }

@@ -63,10 +63,10 @@ struct evloop;
 
 struct virtio_mmio_params {
     struct ram *ram;
-    struct evloop *loop;   /* the I/O thread's loop; NULL: call virtio_dev_run_kicks() */
-    uint64_t base;         /* register window, VIRTIO_MMIO_SIZE bytes */
-    struct irq_line irq;   /* level-triggered line to the interrupt controller */
-    uint32_t irq_parent;   /* phandle of that controller, for the device tree */
+    struct evloop *loop; /* the I/O thread's loop; NULL: call virtio_dev_run_kicks() */
+    uint64_t base;       /* register window, VIRTIO_MMIO_SIZE bytes */
+    struct irq_line irq; /* level-triggered line to the interrupt controller */
+    uint32_t irq_parent; /* phandle of that controller, for the device tree */
 };
 
 /* Create the transport for a device described by `ops`, whose back-end

@@ -159,20 +159,20 @@ static void test_bad_queues(void)
         uint32_t num;
         uint64_t desc, avail, used;
     } bad[] = {
-        {32, QBASE0, QBASE0 + 0x400, QBASE0 + 0x800},          /* above QueueNumMax */
-        {0, QBASE0, QBASE0 + 0x400, QBASE0 + 0x800},           /* zero */
-        {0x10008, QBASE0, QBASE0 + 0x400, QBASE0 + 0x800},     /* above 16 bits */
-        {16, QBASE0 + 4, QBASE0 + 0x400, QBASE0 + 0x800},      /* misaligned desc */
-        {16, QBASE0, QBASE0 + 0x401, QBASE0 + 0x800},          /* misaligned avail */
-        {16, QBASE0, QBASE0 + 0x400, QBASE0 + 0x802},          /* misaligned used */
-        {16, 0x2000, QBASE0 + 0x400, QBASE0 + 0x800},          /* desc outside RAM */
-        {16, QBASE0, TU_RAM_BASE + TU_RAM_SIZE - 4, QBASE0},   /* avail past the end */
-        {16, QBASE0, QBASE0 + 0x400, 0xfffffffffffffffcull},   /* used wraps */
+        {32, QBASE0, QBASE0 + 0x400, QBASE0 + 0x800},        /* above QueueNumMax */
+        {0, QBASE0, QBASE0 + 0x400, QBASE0 + 0x800},         /* zero */
+        {0x10008, QBASE0, QBASE0 + 0x400, QBASE0 + 0x800},   /* above 16 bits */
+        {16, QBASE0 + 4, QBASE0 + 0x400, QBASE0 + 0x800},    /* misaligned desc */
+        {16, QBASE0, QBASE0 + 0x401, QBASE0 + 0x800},        /* misaligned avail */
+        {16, QBASE0, QBASE0 + 0x400, QBASE0 + 0x802},        /* misaligned used */
+        {16, 0x2000, QBASE0 + 0x400, QBASE0 + 0x800},        /* desc outside RAM */
+        {16, QBASE0, TU_RAM_BASE + TU_RAM_SIZE - 4, QBASE0}, /* avail past the end */
+        {16, QBASE0, QBASE0 + 0x400, 0xfffffffffffffffcull}, /* used wraps */
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct virtio_dev *d = new_dev();
-        struct tu_queue t = {.size = 16, .desc = bad[i].desc, .avail = bad[i].avail,
-                             .used = bad[i].used};
+        struct tu_queue t = {
+            .size = 16, .desc = bad[i].desc, .avail = bad[i].avail, .used = bad[i].used};
         tu_bringup(d, good_features, &t, 0);
         tu_wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
         tu_wr(d, VIRTIO_MMIO_QUEUE_NUM, bad[i].num);
@@ -213,7 +213,7 @@ static void test_notify_and_interrupts(void)
     CHECK_EQ(notified[1], 1);
     tu_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
     tu_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-    tu_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 2);          /* no such queue */
+    tu_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 2);           /* no such queue */
     tu_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0xffffffffu); /* ditto */
     virtio_dev_run_kicks(d);
     CHECK_EQ(notified[0], 1);
@@ -272,7 +272,7 @@ static void test_config_space(void)
     CHECK_EQ(tu_rd(d, VIRTIO_MMIO_CONFIG_GENERATION), gen + 1);
     CHECK_EQ(d->config[0], 0x11);
     CHECK_EQ(tu_rd(d, VIRTIO_MMIO_INTERRUPT_STATUS), 0); /* not DRIVER_OK yet */
-    virtio_dev_config_changed(d, 6, "\x11\x22\x33", 3);   /* out of range: ignored */
+    virtio_dev_config_changed(d, 6, "\x11\x22\x33", 3);  /* out of range: ignored */
     CHECK_EQ(d->config[7], 0x08);
     virtio_dev_free(d);
 }
@@ -308,8 +308,8 @@ static void test_hostile_registers(void)
     CHECK_EQ(virtio_mmio_ops.read(d, VIRTIO_MMIO_MAGIC_VALUE + 2, 4), 0);
     /* DRIVER_OK without FEATURES_OK does not start the device */
     tu_wr(d, VIRTIO_MMIO_STATUS, 0);
-    tu_wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-                                     VIRTIO_CONFIG_S_DRIVER_OK);
+    tu_wr(d, VIRTIO_MMIO_STATUS,
+          VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
     CHECK(!(tu_rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK));
     CHECK(!d->running);
     virtio_dev_free(d);

@@ -27,9 +27,9 @@
 
 #include "mem/ram.h"
 
-#define VIRTQ_MAX_SIZE 1024   /* the largest QueueNumMax any device offers */
-#define VIRTQ_MAX_SEGS 1024   /* iovec segments per chain (direct + indirect) */
-#define VIRTQ_MAX_INDIRECT 1024 /* entries in one indirect table */
+#define VIRTQ_MAX_SIZE 1024           /* the largest QueueNumMax any device offers */
+#define VIRTQ_MAX_SEGS 1024           /* iovec segments per chain (direct + indirect) */
+#define VIRTQ_MAX_INDIRECT 1024       /* entries in one indirect table */
 #define VIRTQ_MAX_BYTES 0xffffffffull /* per direction: used.len is 32 bits */
 
 /* Descriptor flags (§2.7.5). */
@@ -62,8 +62,8 @@ struct virtq {
     uint64_t desc_gpa, avail_gpa, used_gpa;
     /* Host pointers to the rings, valid while ready (RAM never moves). */
     struct virtq_desc *desc;
-    uint16_t *avail; /* flags, idx, ring[size], used_event */
-    uint16_t *used;  /* flags, idx, then struct virtq_used_elem[size], avail_event */
+    uint16_t *avail;         /* flags, idx, ring[size], used_event */
+    uint16_t *used;          /* flags, idx, then struct virtq_used_elem[size], avail_event */
     uint16_t last_avail;     /* next available-ring entry to take */
     uint16_t used_idx;       /* our copy of used.idx */
     uint16_t signalled_used; /* used_idx at the last interrupt */

@@ -149,8 +149,8 @@ static void test_loops_and_lengths(void)
     /* more than VIRTQ_MAX_SEGS segments: 1 direct + a full indirect table */
     setup(&t, &q, false, true);
     for (uint16_t i = 0; i < VIRTQ_MAX_INDIRECT; i++)
-        tu_desc_at(&ram, ITABLE, i, BUF, 8,
-                   i + 1 < VIRTQ_MAX_INDIRECT ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+        tu_desc_at(&ram, ITABLE, i, BUF, 8, i + 1 < VIRTQ_MAX_INDIRECT ? VIRTQ_DESC_F_NEXT : 0,
+                   (uint16_t)(i + 1));
     tu_desc(&t, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
     tu_desc(&t, 1, ITABLE, 16 * VIRTQ_MAX_INDIRECT, VIRTQ_DESC_F_INDIRECT, 0);
     expect_broken(&t, &q, 0);
@@ -177,12 +177,12 @@ static void test_bad_addresses(void)
         uint64_t addr;
         uint32_t len;
     } bad[] = {
-        {0x1000, 8},                                   /* below RAM */
-        {TU_RAM_BASE - 4, 8},                          /* straddles the start */
-        {TU_RAM_BASE + TU_RAM_SIZE - 8, 16},           /* straddles the end */
-        {TU_RAM_BASE + TU_RAM_SIZE, 1},                /* just past the end */
-        {0xfffffffffffff000ull, 0x2000},               /* wraps around 2^64 */
-        {TU_RAM_BASE + 0x1000, 0xffffffffu},           /* len larger than RAM */
+        {0x1000, 8},                         /* below RAM */
+        {TU_RAM_BASE - 4, 8},                /* straddles the start */
+        {TU_RAM_BASE + TU_RAM_SIZE - 8, 16}, /* straddles the end */
+        {TU_RAM_BASE + TU_RAM_SIZE, 1},      /* just past the end */
+        {0xfffffffffffff000ull, 0x2000},     /* wraps around 2^64 */
+        {TU_RAM_BASE + 0x1000, 0xffffffffu}, /* len larger than RAM */
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         setup(&t, &q, false, true);

@@ -70,12 +70,12 @@ struct virtio_dev;
 
 /* What a device back end tells the transport about itself. */
 struct virtio_dev_ops {
-    const char *name;       /* "virtio-blk": used in logs and the device tree */
-    uint32_t device_id;     /* VIRTIO_ID_* */
-    uint64_t features;      /* device-type feature bits; the transport adds its own */
-    unsigned nqueues;       /* 1..VIRTIO_MAX_QUEUES */
-    uint16_t queue_max;     /* QueueNumMax, 1..VIRTQ_MAX_SIZE */
-    unsigned config_size;   /* bytes of device config space, <= VIRTIO_CONFIG_MAX */
+    const char *name;     /* "virtio-blk": used in logs and the device tree */
+    uint32_t device_id;   /* VIRTIO_ID_* */
+    uint64_t features;    /* device-type feature bits; the transport adds its own */
+    unsigned nqueues;     /* 1..VIRTIO_MAX_QUEUES */
+    uint16_t queue_max;   /* QueueNumMax, 1..VIRTQ_MAX_SIZE */
+    unsigned config_size; /* bytes of device config space, <= VIRTIO_CONFIG_MAX */
     /* Queue `q` may have new buffers. I/O thread, io_lock held, the device
      * is running (DRIVER_OK, not NEEDS_RESET) and the queue is ready. */
     void (*queue_notify)(void *opaque, unsigned q);
@@ -104,11 +104,11 @@ struct virtio_dev {
     struct evloop *loop;
     uint64_t base; /* MMIO base address (device tree) */
     struct irq_line irq;
-    uint32_t irq_parent;          /* phandle of the interrupt controller */
-    int kick_fd;                  /* eventfd: QueueNotify -> I/O thread */
-    atomic_uint kick_pending;     /* bit q: queue q was notified */
-    pthread_mutex_t lock;         /* registers; see the header comment */
-    pthread_mutex_t io_lock;      /* live queues and back-end I/O state */
+    uint32_t irq_parent;      /* phandle of the interrupt controller */
+    int kick_fd;              /* eventfd: QueueNotify -> I/O thread */
+    atomic_uint kick_pending; /* bit q: queue q was notified */
+    pthread_mutex_t lock;     /* registers; see the header comment */
+    pthread_mutex_t io_lock;  /* live queues and back-end I/O state */
     /* Registers, under `lock`. */
     uint32_t status;
     uint32_t isr;
@@ -140,11 +140,10 @@ void virtio_dev_kick(struct virtio_dev *d, unsigned q);
  * Called with io_lock held (inside queue_notify, or virtio_dev_io_lock). */
 void virtio_dev_set_needs_reset(struct virtio_dev *d, const char *why);
 
-/* The device changed its config space (bytes already updated under `lock`
- * by the caller, or pass NULL/0 to just signal): bump ConfigGeneration and,
- * if DRIVER_OK, send a config change interrupt. Any thread, without `lock`. */
-void virtio_dev_config_changed(struct virtio_dev *d, unsigned off, const void *buf,
-                               unsigned len);
+/* The device changed its config space: copy `len` bytes of `buf` to offset
+ * `off` (buf NULL: nothing to copy), bump ConfigGeneration and, if
+ * DRIVER_OK, send a config change interrupt. Any thread, without `lock`. */
+void virtio_dev_config_changed(struct virtio_dev *d, unsigned off, const void *buf, unsigned len);
 
 /* For back ends with their own event sources (a host socket, a TAP fd):
  * take io_lock before touching queues outside queue_notify, and check that

@@ -21,7 +21,7 @@ extern int tu_failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
             tu_failures++;                                                                         \
         }                                                                                          \
     } while (0)
@@ -30,7 +30,7 @@ extern int tu_failures;
     do {                                                                                           \
         long long g_ = (long long)(got), w_ = (long long)(want);                                   \
         if (g_ != w_) {                                                                            \
-            fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);   \
+            fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);    \
             tu_failures++;                                                                         \
         }                                                                                          \
     } while (0)
@@ -39,7 +39,7 @@ extern int tu_failures;
     do {                                                                                           \
         int before_ = tu_failures;                                                                 \
         fn();                                                                                      \
-        fprintf(stderr, "%s %s\n", tu_failures == before_ ? "ok  " : "FAIL", #fn);                \
+        fprintf(stderr, "%s %s\n", tu_failures == before_ ? "ok  " : "FAIL", #fn);                 \
     } while (0)
 
 #define TU_RAM_BASE 0x80000000ull

@@ -7,7 +7,8 @@
  * Each device takes the next virtio-mmio slot (virt.h) in a fixed order,
  * which is also the order of their device-tree nodes and so of the guest's
  * probing: the disks first, in command-line order (the first is /dev/vda),
- * then the console port, then the rng. Adding a device type is: a
+ * then the console port, then the rng, then the NICs (--net, in command-line
+ * order: the first is the guest's eth0). Adding a device type is: a
  * constructor in virtio/, one call here, and attach().
  *
  * --disk FILE[,format=raw|qcow2][,readonly=on|off][,cache=writeback|none|unsafe][,serial=ID]
@@ -23,10 +24,13 @@
 #include <string.h>
 
 #include "block/image.h"
+#include "net/netdev.h"
 #include "util/alloc.h"
+#include "util/log.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 
 struct vm_devices {
@@ -103,8 +107,8 @@ static int parse_disk_opt(const char *spec, const char *opt, size_t len, struct 
             return bad_spec(e, spec, "readonly must be on or off, not '%s'", val);
     } else if (!strcmp(kv, "cache")) {
         if (blk_cache_parse(val, &d->opts.cache) < 0)
-            return bad_spec(e, spec,
-                            "unknown cache mode '%s' (expected writeback, none or unsafe)", val);
+            return bad_spec(e, spec, "unknown cache mode '%s' (expected writeback, none or unsafe)",
+                            val);
     } else if (!strcmp(kv, "serial")) {
         if (strlen(val) > VIRTIO_BLK_ID_BYTES)
             return bad_spec(e, spec, "serial '%s' is longer than 20 characters", val);
@@ -140,11 +144,10 @@ static int parse_disk(const char *spec, struct disk_spec *d, struct err *e)
 /* Reserve the next slot; fill the transport parameters for it. */
 static int next_slot(struct vm *vm, struct virtio_mmio_params *p, const char *what, struct err *e)
 {
-    *p = (struct virtio_mmio_params){.ram = &vm->board->ram, .loop = vm->loop,
-                                     .irq_parent = VIRT_PLIC_PHANDLE};
+    *p = (struct virtio_mmio_params){
+        .ram = &vm->board->ram, .loop = vm->loop, .irq_parent = VIRT_PLIC_PHANDLE};
     if (virt_alloc_virtio_slot(vm->board, &p->base, &p->irq) < 0) {
-        err_set(e, "%s: too many virtio devices (the board has %d slots)", what,
-                VIRT_VIRTIO_SLOTS);
+        err_set(e, "%s: too many virtio devices (the board has %d slots)", what, VIRT_VIRTIO_SLOTS);
         return -ENOSPC;
     }
     return 0;
@@ -192,6 +195,53 @@ out:
     return r;
 }
 
+/* What makes the default MAC addresses stable (netdev_default_mac): the
+ * VM's --name, else the real path of its first disk, else nothing (random
+ * addresses, different on every run). */
+static const char *mac_seed(const struct vm_config *cfg, char *buf, size_t size)
+{
+    if (cfg->name)
+        return cfg->name;
+    if (cfg->ndisks == 0)
+        return NULL;
+    char path[PATH_MAX];
+    bool too_long;
+    parse_path(cfg->disks[0], path, sizeof(path), &too_long);
+    if (!realpath(path, buf) && snprintf(buf, size, "%s", path) >= (int)size)
+        return NULL;
+    return buf;
+}
+
+/* --net SPEC: a back end from net/ and the virtio-net device on it. */
+static int add_net(struct vm *vm, int index, struct err *e)
+{
+    struct netdev_config *c = xzalloc(sizeof(*c));
+    char *seed = xzalloc(PATH_MAX);
+    struct virtio_mmio_params p;
+    struct netdev *nd = NULL;
+    struct virtio_dev *dev;
+    int r = netdev_parse(vm->cfg->nets[index], c, e);
+    if (r < 0 || (r = next_slot(vm, &p, "--net", e)) < 0)
+        goto out;
+    if (!c->has_mac)
+        netdev_default_mac(mac_seed(vm->cfg, seed, PATH_MAX), (unsigned)index, c->mac);
+    r = netdev_open(&nd, c, vm->loop, e);
+    if (r < 0)
+        goto out;
+    r = virtio_net_new(&dev, &p, nd, c->mac, e);
+    if (r < 0) {
+        netdev_free(nd);
+        goto out;
+    }
+    log_info("net", "NIC %d: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", index, nd->kind, c->mac[0],
+             c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
+    r = attach(vm, dev, e);
+out:
+    free(seed);
+    free(c);
+    return r;
+}
+
 int vm_devices_create(struct vm *vm, struct err *e)
 {
     const struct vm_config *cfg = vm->cfg;
@@ -207,6 +257,9 @@ int vm_devices_create(struct vm *vm, struct err *e)
     if (!cfg->no_rng && (next_slot(vm, &p, "virtio-rng", e) < 0 ||
                          virtio_rng_new(&dev, &p, e) < 0 || attach(vm, dev, e) < 0))
         goto fail;
+    for (int i = 0; i < cfg->nnets; i++)
+        if (add_net(vm, i, e) < 0)
+            goto fail;
     return 0;
 fail:
     vm_devices_destroy(vm);

@@ -34,6 +34,15 @@ static const char usage_run[] =
     "  --vport PATH      virtio-console port 0 (guest /dev/hvc0) on a unix socket that\n"
     "                    rvisor listens on; append console=hvc0 for a console there\n"
     "  --no-rng          no virtio-rng device (default: one, fed by getrandom)\n"
+    "  --net user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
+    "                    virtio-net NIC on user networking (NAT, no privileges): the\n"
+    "                    guest gets 10.0.2.15 by DHCP, reaches the host's loopback\n"
+    "                    at 10.0.2.2, DNS at 10.0.2.3; hostfwd (repeatable) forwards\n"
+    "                    a host port to the guest\n"
+    "  --net tap,ifname=NAME[,mac=MAC]\n"
+    "                    virtio-net NIC on a TAP interface. --net is repeatable (up\n"
+    "                    to 4 NICs, eth0 first); the default MAC is 52:54:00 plus a\n"
+    "                    hash of --name or the first disk, else random\n"
     "  --name NAME       the VM's name on the control socket (default rvisor-PID)\n"
     "  --control PATH    serve the control socket (query, pause, resume, powerdown,\n"
     "                    stop, reboot: JSON lines, see src/api/ctl.h) at PATH\n"
@@ -67,6 +76,7 @@ static int cmd_run(int argc, char **argv)
 {
     enum { O_KERNEL = 1, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_LOG, O_DISK, O_VPORT, O_NO_RNG };
     enum { O_NAME = 100, O_CONTROL, O_CONSOLE_SOCKET, O_CONSOLE_LOG };
+    enum { O_NET = 200 };
     enum { O_JIT = 300 };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
@@ -74,6 +84,7 @@ static int cmd_run(int argc, char **argv)
         {"cpus", required_argument, NULL, O_CPUS},     {"log", required_argument, NULL, O_LOG},
         {"disk", required_argument, NULL, O_DISK},     {"vport", required_argument, NULL, O_VPORT},
         {"no-rng", no_argument, NULL, O_NO_RNG},
+        {"net", required_argument, NULL, O_NET},
         {"name", required_argument, NULL, O_NAME},
         {"control", required_argument, NULL, O_CONTROL},
         {"console-socket", required_argument, NULL, O_CONSOLE_SOCKET},
@@ -114,6 +125,11 @@ static int cmd_run(int argc, char **argv)
             break;
         case O_VPORT: vcfg.vport = optarg; break;
         case O_NO_RNG: vcfg.no_rng = true; break;
+        case O_NET:
+            if (vcfg.nnets == VM_MAX_NETS)
+                return die_usage("--net: too many NICs (at most 4)", optarg);
+            vcfg.nets[vcfg.nnets++] = optarg;
+            break;
         case O_NAME: vcfg.name = optarg; break;
         case O_CONTROL: vcfg.control_path = optarg; break;
         case O_CONSOLE_SOCKET: vcfg.console_socket = optarg; break;
