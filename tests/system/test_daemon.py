@@ -129,7 +129,7 @@ def daemon():
     d.start()
     yield d
     # leave nothing running, whatever failed
-    for vm in CLONES + ["solo"]:
+    for vm in CLONES + ["solo", "auto"]:
         st, _, j = d.api("GET", f"/vms/{vm}")
         if st == 200 and j.get("pid"):
             d.api("POST", f"/vms/{vm}/stop", {"force": True})
@@ -488,6 +488,10 @@ def test_pause_resume(daemon):
 
 def test_daemon_restart_keeps_vms(daemon):
     before = {n: daemon.info(n)["pid"] for n in CLONES}
+    # a stopped VM with autostart: the next rvisord starts it
+    auto = {"name": "auto", "kernel": guest_file("Image"), "initrd": guest_file("initrd.cpio.gz"),
+            "memory_mib": 64, "autostart": True}
+    assert daemon.api("POST", "/vms", auto)[0] == 201
     seq = daemon.events()[-1]["seq"]
     daemon.stop()
     for pid in before.values():
@@ -501,6 +505,10 @@ def test_daemon_restart_keeps_vms(daemon):
     con = Console(daemon, "c1")
     assert con.run("echo still-here")[1].endswith("still-here")
     con.detach()
+    daemon.wait_event("auto", "autostarted", seq, timeout=60)
+    assert daemon.info("auto")["state"] == "running"
+    daemon.rvctl("stop", "--force", "auto")
+    daemon.rvctl("undefine", "auto")
 
 
 def test_crash_detected_and_restarted(daemon):
