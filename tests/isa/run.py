@@ -18,7 +18,11 @@ is 1 when anything failed, 2 on a usage or build error.
 
 A case may declare build variants with a comment line
     isa-variants: sv39=-DPT_MODE=8 sv48=-DPT_MODE=9
-which builds it once per variant as <file>_<variant>.
+which builds it once per variant as <file>_<variant>, and the number of
+harts it runs on with
+    isa-cpus: 4
+(rvisor --cpus 4, QEMU -smp 4; the program gets -DISA_CPUS=4). The default
+is one hart.
 """
 import argparse
 import concurrent.futures
@@ -45,13 +49,14 @@ CFLAGS = [
     "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-type-limits", "-Werror",
     "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
 ]
-RT_SOURCES = ["rt/head.S", "rt/rt.c", "rt/vm.c"]
-RT_DEPS = RT_SOURCES + ["rt/rt.h", "rt/rt_asm.h", "rt/vm.h", "rt/link.ld", "run.py"]
+RT_SOURCES = ["rt/head.S", "rt/rt.c", "rt/vm.c", "rt/smp.c"]
+RT_DEPS = RT_SOURCES + ["rt/rt.h", "rt/rt_asm.h", "rt/vm.h", "rt/smp.h", "rt/link.ld", "run.py"]
 
 
 class Test:
-    def __init__(self, name, sources, defines=(), ref=None, live=False, deps=()):
+    def __init__(self, name, sources, defines=(), ref=None, live=False, deps=(), cpus=1):
         self.name = name
+        self.cpus = cpus  # harts to run on
         self.sources = list(sources)  # paths relative to HERE (or absolute)
         self.defines = list(defines)
         self.ref = ref  # path of the expected output, for generated tests
@@ -68,13 +73,17 @@ def discover(build_dir, pattern, extra):
             continue
         path = os.path.join("cases", fn)
         with open(os.path.join(HERE, path)) as f:
-            m = re.search(r"isa-variants:(.*)", f.read())
+            text = f.read()
+        m = re.search(r"isa-variants:(.*)", text)
+        c = re.search(r"isa-cpus:\s*(\d+)", text)
+        cpus = int(c.group(1)) if c else 1
+        defs = ["-DISA_CPUS=%d" % cpus]
         if m:
             for v in m.group(1).split():
                 vname, _, flags = v.partition("=")
-                tests.append(Test(base + "_" + vname, [path], flags.split(",")))
+                tests.append(Test(base + "_" + vname, [path], flags.split(",") + defs, cpus=cpus))
         else:
-            tests.append(Test(base, [path]))
+            tests.append(Test(base, [path], defs, cpus=cpus))
     gen_dir = os.path.join(build_dir, "gen")
     for name, seed, profile in gen.sequences(extra):
         src = os.path.join(gen_dir, name + ".S")
@@ -156,12 +165,13 @@ def run_vm(argv, timeout):
     return status, dec(out), dec(err)
 
 
-def qemu_argv(binf):
-    return [QEMU, "-M", "virt", "-m", MEM, "-nographic", "-bios", "default", "-kernel", binf]
+def qemu_argv(binf, cpus=1):
+    return [QEMU, "-M", "virt", "-m", MEM, "-smp", str(cpus), "-nographic", "-bios", "default",
+            "-kernel", binf]
 
 
-def rvisor_argv(rvisor, binf):
-    return [rvisor, "run", "--kernel", binf, "--mem", MEM]
+def rvisor_argv(rvisor, binf, cpus=1):
+    return [rvisor, "run", "--kernel", binf, "--mem", MEM, "--cpus", str(cpus)]
 
 
 def body(out):
@@ -194,6 +204,9 @@ def judge(t, status, out, args, expected):
     if status == "timeout":
         tail = (lines or out.split("\n"))[-3:]
         return False, "timeout after %ss; last lines: %s" % (args.timeout, " | ".join(tail))
+    if isinstance(status, int) and status < 0:
+        tail = (lines or out.split("\n"))[-2:]
+        return False, "killed by signal %d; last lines: %s" % (-status, " | ".join(tail))
     if lines is None:
         return False, "no ISA-TEST marker (exit %s); output starts: %r" % (status, out[:200])
     if t.ref:
@@ -227,7 +240,7 @@ def run_one(t, args, build_dir):
             with open(t.ref) as f:
                 expected = f.read().rstrip("\n").split("\n")
     start = time.monotonic()
-    argv = qemu_argv(binf) if args.qemu else rvisor_argv(args.rvisor, binf)
+    argv = qemu_argv(binf, t.cpus) if args.qemu else rvisor_argv(args.rvisor, binf, t.cpus)
     status, out, err = run_vm(argv, args.timeout)
     elapsed = time.monotonic() - start
     ok, detail = judge(t, status, out, args, expected)

@@ -13,6 +13,10 @@
 #define SCRATCH_LEN 4096
 #define LOG_OFF 0x2000 /* checkpoint records: tp starts here */
 #define LOG_LEN 0x2000
+/* sscratch during the sequence, which uses it as a scratch CSR (gen.py):
+ * the runtime's trap stack moves with the size of the program, this does
+ * not, and it is still a valid trap stack (an unused part of the area) */
+#define SSCRATCH_OFF 0x10000
 
 extern void gen_body(void);
 extern const uint64_t gen_seed;
@@ -72,7 +76,10 @@ int main(void)
         x ^= x << 17;
         *(uint64_t *)(scratch + i) = x;
     }
+    uint64_t sscratch = csr_read(sscratch);
+    csr_write(sscratch, (uint64_t)rt_fixed_area + SSCRATCH_OFF);
     gen_body();
+    csr_write(sscratch, sscratch);
     for (int i = 0; i < 32; i++)
         rt_printf("x%02d %016lx\n", i, dump[i]);
     for (int i = 0; i < 32; i++)

@@ -12,6 +12,7 @@
  *   CSRs as a struct trap_frame (rt.h) and calls rt_trap_handle.
  * - rt_user_enter/rt_user_return: a setjmp-like pair that runs code in U-mode
  *   and comes back when it makes the "user exit" ecall.
+ * - rt_smp_entry: where secondary harts start (smp.h).
  * - .utext: small position-independent U-mode routines (rt.h: u_*).
  */
 #include "rt_asm.h"
@@ -136,6 +137,32 @@ trap_common:
 trap_to_user_return:
     ld a0, TF_X(10)(sp)
     j rt_user_return
+
+/*
+ * Secondary harts (smp.c): SBI hart_start enters here in S-mode with the MMU
+ * off, a0 = hartid, a1 = opaque = its struct smp_hart, whose first two
+ * fields are the tops of its stack and trap stack. rt_smp_main gets the
+ * entry's sstatus and satp as found, and which of the two entries ran.
+ */
+    .globl rt_smp_entry
+    .globl rt_smp_entry_alt
+rt_smp_entry:
+    li a2, 0
+    j 1f
+rt_smp_entry_alt:
+    li a2, 1
+1:  csrr a3, sstatus
+    csrr a4, satp
+    ld sp, 0(a1)
+    ld t0, 8(a1)
+    csrw sscratch, t0
+    la t0, rt_trap_entry
+    csrw stvec, t0
+    li t0, SSTATUS_FS_INITIAL
+    csrs sstatus, t0
+    call rt_smp_main
+2:  wfi
+    j 2b
 
 /*
  * uint64_t rt_user_enter(uint64_t pc, uint64_t a0, uint64_t a1, uint64_t sp,

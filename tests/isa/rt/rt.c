@@ -303,6 +303,9 @@ static void fatal_trap(struct trap_frame *f, const char *why)
  * run (rt_user_return), 0 to sret with the (possibly edited) frame. */
 int rt_trap_handle(struct trap_frame *f)
 {
+    int r = rt_smp_trap(f);
+    if (r >= 0)
+        return r;
     if (f->scause & SCAUSE_INTR) {
         if (!irq_hook)
             fatal_trap(f, "unexpected interrupt");

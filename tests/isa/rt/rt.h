@@ -7,8 +7,10 @@
  * "ISA-TEST <name>" marker first and "PASS" or "FAIL <n>" last, then powers
  * off through SBI SRST (reason "system failure" when something failed).
  *
- * Everything runs on hart 0 in S-mode (U-mode through rt_user_call); there is
- * no concurrency and no reentrancy except the trap handler.
+ * Everything runs on the boot hart in S-mode (U-mode through rt_user_call);
+ * there is no concurrency and no reentrancy except the trap handler. The
+ * SMP tests start other harts through smp.h; only the boot hart may use the
+ * functions here, except sbi_call, the csr_* macros and rdtime.
  */
 #ifndef ISA_RT_H
 #define ISA_RT_H
@@ -134,6 +136,8 @@ bool trap_none(int line);
 typedef void (*irq_hook_fn)(struct trap_frame *f);
 void trap_set_irq_hook(irq_hook_fn fn);
 extern void rt_trap_entry(void);
+/* smp.c: handles a trap taken on a secondary hart; -1 for the boot hart's. */
+int rt_smp_trap(struct trap_frame *f);
 extern char rt_trap_vectors[];
 
 /* ---- U-mode ---- */
