@@ -212,3 +212,77 @@ int offload_segment(uint8_t *frame, size_t len, unsigned gso_type, uint16_t mss,
     } while (off < payload);
     return count;
 }
+
+/* A pure ACK's connection (addresses, ports) and acknowledgement number. */
+struct pure_ack {
+    const uint8_t *addrs; /* IP source + destination */
+    size_t addr_len;
+    const uint8_t *ports;
+    uint32_t ack;
+};
+
+/* Only NOPs and timestamps: anything else (SACK blocks above all) is
+ * information a later ACK does not repeat. */
+static bool options_plain(const uint8_t *opt, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        if (opt[i] == 1) { /* NOP */
+            i++;
+            continue;
+        }
+        if (opt[i] == 8 && i + 10 <= len && opt[i + 1] == 10) { /* timestamps */
+            i += 10;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+static bool parse_pure_ack(const uint8_t *f, size_t len, struct pure_ack *p)
+{
+    size_t l3 = ETH_HLEN, l4, ip_end;
+    if (len < ETH_HLEN)
+        return false;
+    uint16_t proto = get16(f + 12);
+    if (proto == ETH_P_IP) {
+        /* no IP options, no fragment, TCP */
+        if (len < l3 + 20 || f[l3] != 0x45 || f[l3 + 9] != IPPROTO_TCP_ ||
+            (get16(f + l3 + 6) & 0x3fff))
+            return false;
+        l4 = l3 + 20;
+        ip_end = l3 + get16(f + l3 + 2);
+        p->addrs = f + l3 + 12;
+        p->addr_len = 8;
+    } else if (proto == ETH_P_IPV6) {
+        if (len < l3 + 40 || (f[l3] >> 4) != 6 || f[l3 + 6] != IPPROTO_TCP_)
+            return false;
+        l4 = l3 + 40;
+        ip_end = l4 + get16(f + l3 + 4);
+        p->addrs = f + l3 + 8;
+        p->addr_len = 32;
+    } else {
+        return false;
+    }
+    if (ip_end > len || ip_end < l4 + 20)
+        return false;
+    size_t thl = (f[l4 + 12] >> 4) * 4u;
+    /* no payload, flags exactly ACK */
+    if (thl < 20 || l4 + thl != ip_end || f[l4 + 13] != 0x10 || (f[l4 + 12] & 0x0f))
+        return false;
+    if (!options_plain(f + l4 + 20, thl - 20))
+        return false;
+    p->ports = f + l4;
+    p->ack = get32(f + l4 + 8);
+    return true;
+}
+
+bool offload_ack_replaces(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    struct pure_ack x, y;
+    if (!parse_pure_ack(a, alen, &x) || !parse_pure_ack(b, blen, &y))
+        return false;
+    /* same Ethernet addresses, same connection, a newer acknowledgement */
+    return !memcmp(a, b, 12) && x.addr_len == y.addr_len && !memcmp(x.addrs, y.addrs, x.addr_len) &&
+           !memcmp(x.ports, y.ports, 4) && (int32_t)(y.ack - x.ack) > 0;
+}

@@ -7,6 +7,10 @@
  *   - offload_csum() completes a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM);
  *   - offload_segment() cuts a TSO frame (GSO_TCPV4/TCPV6) into MSS-sized
  *     TCP segments with their own IP and TCP headers and full checksums.
+ *   - offload_ack_replaces() tells whether a pure TCP ACK makes an earlier,
+ *     not yet delivered one of the same connection redundant (receive-side
+ *     ACK coalescing: the guest then processes one cumulative ACK instead
+ *     of one per segment it sent).
  * Every length, offset and header field is guest-controlled: the frame is
  * parsed here (Ethernet, one optional 802.1Q tag, IPv4 or IPv6 without
  * extension headers, TCP), never taken on trust from hdr_len or
@@ -17,6 +21,7 @@
 #ifndef RV_NET_OFFLOAD_H
 #define RV_NET_OFFLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +59,14 @@ int offload_csum(uint8_t *frame, size_t len, uint16_t start, uint16_t offset)
  * type or mss is 0. A frame with no payload is emitted once, checksummed. */
 int offload_segment(uint8_t *frame, size_t len, unsigned gso_type, uint16_t mss,
                     offload_emit_fn emit, void *opaque) __attribute__((warn_unused_result));
+
+/* True if frame `b` is a pure TCP ACK (IPv4 without options or IPv6
+ * without extension headers; flags exactly ACK; no payload; no TCP options
+ * but NOP and timestamps, so no SACK) of the same connection as the pure
+ * ACK `a`, acknowledging strictly more. Then `a` may be dropped in favour
+ * of `b`: TCP acknowledgements are cumulative and `b` carries the newer
+ * window. Duplicate ACKs (same number) are never merged, so fast
+ * retransmit still sees them. Any frame that does not parse gives false. */
+bool offload_ack_replaces(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 #endif

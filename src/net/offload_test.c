@@ -7,7 +7,8 @@
  * lengths, FIN/PSH/CWR placement, payload bytes, both checksums), and the
  * frames a hostile driver may send (zero MSS, truncated or non-TCP headers,
  * fragments, mismatched GSO type), which must be refused with nothing
- * emitted.
+ * emitted; which pure ACKs may replace an earlier one (same connection,
+ * newer number, nothing but ACK and timestamps) and which may not.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,71 @@ static void test_tso_hostile(void)
     expect_refused(f, len, VIRTIO_NET_HDR_GSO_TCPV6, 1000);
 }
 
+/* A pure ACK (no payload, NOP NOP timestamp options) acknowledging `ack`. */
+static size_t ack_frame(uint8_t *f, uint32_t ack, bool v6)
+{
+    size_t len = nt_tcp_frame(f, 0, 0x10, v6, false);
+    struct nt_layout l;
+    nt_layout_of(f, &l);
+    nt_put16(f + l.l4 + 8, (uint16_t)(ack >> 16));
+    nt_put16(f + l.l4 + 10, (uint16_t)ack);
+    return len;
+}
+
+static void test_ack_replaces(void)
+{
+    uint8_t a[128], b[128];
+    size_t al = ack_frame(a, 5000, false), bl = ack_frame(b, 6448, false);
+    CHECK(offload_ack_replaces(a, al, b, bl));
+    CHECK(!offload_ack_replaces(b, bl, a, al)); /* older */
+    CHECK(!offload_ack_replaces(a, al, a, al)); /* duplicate ACK: kept */
+    al = ack_frame(a, 0xfffffff0u, false);
+    bl = ack_frame(b, 0x10, false);
+    CHECK(offload_ack_replaces(a, al, b, bl)); /* across the wrap */
+    al = ack_frame(a, 100, true);
+    bl = ack_frame(b, 200, true);
+    CHECK(offload_ack_replaces(a, al, b, bl));
+    /* Ethernet padding after the IP datagram is fine */
+    uint8_t pad[128] = {0};
+    memcpy(pad, b, bl);
+    CHECK(offload_ack_replaces(a, al, pad, bl + 6));
+}
+
+static void test_ack_not_replaced(void)
+{
+    uint8_t a[128], b[2048];
+    size_t al = ack_frame(a, 5000, false), bl;
+    struct nt_layout l;
+    bl = ack_frame(b, 6000, false);
+    nt_layout_of(b, &l);
+    b[l.l4 + 1] ^= 1; /* another port */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+    bl = ack_frame(b, 6000, false);
+    b[l.l3 + 15] ^= 1; /* another address */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+    bl = ack_frame(b, 6000, false);
+    b[5] ^= 1; /* another MAC */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+    for (int fl = 0; fl < 8; fl++) {
+        bl = ack_frame(b, 6000, false);
+        b[l.l4 + 13] = (uint8_t)(0x10 | (1 << fl)); /* FIN, SYN, RST, PSH, URG, ECE, CWR */
+        if (fl != 4)
+            CHECK(!offload_ack_replaces(a, al, b, bl));
+    }
+    bl = ack_frame(b, 6000, false);
+    b[l.l4 + 22] = 5; /* SACK instead of timestamps */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+    bl = nt_tcp_frame(b, 10, 0x10, false, false); /* data */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+    bl = ack_frame(b, 6000, true); /* IPv6 vs IPv4 */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+    bl = ack_frame(b, 6000, false);
+    for (size_t cut = 0; cut < bl; cut += 3)
+        CHECK(!offload_ack_replaces(a, al, b, cut));
+    b[l.l3] = 0x46; /* IP options */
+    CHECK(!offload_ack_replaces(a, al, b, bl));
+}
+
 int main(void)
 {
     RUN(test_rfc1071_example);
@@ -182,5 +248,7 @@ int main(void)
     RUN(test_tso_ipv6_and_vlan);
     RUN(test_tso_big);
     RUN(test_tso_hostile);
+    RUN(test_ack_replaces);
+    RUN(test_ack_not_replaced);
     return nt_failures ? 1 : 0;
 }

@@ -23,7 +23,13 @@
  * (the device asks for a notification through avail_event, and flushes the
  * backlog when it comes); beyond that, frames are dropped and counted,
  * never blocking the I/O thread. Back ends that can wait (TAP) ask
- * can_receive first and pause while the backlog is full.
+ * can_receive first and pause while the backlog is full. Frames that
+ * arrive while a transmit batch is processed (slirp answers each segment
+ * with an ACK at once) go through the backlog too and are placed at the
+ * end of the batch with one interrupt; a pure ACK there replaces the
+ * previous one of its connection when it acknowledges more
+ * (offload_ack_replaces), so the guest handles one ACK per TSO frame, not
+ * one per segment.
  *
  * Threads: all on the I/O thread under the device's io_lock. Queue
  * notifications come with io_lock held; frames from the back end arrive
@@ -83,7 +89,8 @@ struct vnet {
     struct virtio_dev_ops ops;
     struct netdev *nd;
     uint8_t mac[NETDEV_MAC_LEN];
-    bool in_io; /* the I/O thread holds io_lock in one of our callbacks */
+    bool in_io;    /* the I/O thread holds io_lock in one of our callbacks */
+    bool defer_rx; /* in a transmit batch: received frames wait for its end */
     /* Separate chains: a transmitted frame can make the back end deliver
      * frames (slirp answers at once) while its chain is still held. */
     struct virtq_elem rx_elem, tx_elem;
@@ -245,6 +252,43 @@ static void rx_interrupt(struct vnet *n)
         virtio_dev_notify_used(n->vdev);
 }
 
+/* Queue a copy of a frame at the end of the backlog; false if it is full. */
+static bool backlog_add(struct vnet *n, const void *frame, size_t len)
+{
+    if (n->bl_count == VIRTIO_NET_BACKLOG)
+        return false;
+    struct backlog_frame *f = &n->backlog[(n->bl_head + n->bl_count) % VIRTIO_NET_BACKLOG];
+    f->data = xmalloc(len);
+    memcpy(f->data, frame, len);
+    f->len = len;
+    n->bl_count++;
+    return true;
+}
+
+/* During a transmit batch: hold the frame for the end of the batch, where
+ * it goes out with the others and one interrupt. A pure ACK that
+ * supersedes the one just before it replaces it (net/offload.h): a guest
+ * sending a TSO frame gets one ACK for it instead of one per segment. */
+static bool rx_defer(struct vnet *n, const void *frame, size_t len)
+{
+    bool placed = false;
+    if (n->bl_count) {
+        struct backlog_frame *t = &n->backlog[(n->bl_head + n->bl_count - 1) % VIRTIO_NET_BACKLOG];
+        if (offload_ack_replaces(t->data, t->len, frame, len)) {
+            t->data = xrealloc(t->data, len);
+            memcpy(t->data, frame, len);
+            t->len = len;
+            n->st.rx_coalesced++;
+            return false;
+        }
+    }
+    if (n->bl_count == VIRTIO_NET_BACKLOG)
+        placed = backlog_flush(n);
+    if (!backlog_add(n, frame, len))
+        n->st.rx_dropped++;
+    return placed;
+}
+
 /* The peer's receive(): I/O thread. */
 static void net_receive(void *opaque, const void *frame, size_t len)
 {
@@ -260,6 +304,10 @@ static void net_receive(void *opaque, const void *frame, size_t len)
         n->st.rx_dropped++;
         goto out;
     }
+    if (n->defer_rx) {
+        placed = rx_defer(n, frame, len);
+        goto out;
+    }
     if (n->bl_count)
         placed = backlog_flush(n);
     if (!n->bl_count) {
@@ -271,15 +319,8 @@ static void net_receive(void *opaque, const void *frame, size_t len)
         if (r != RX_NOBUF)
             goto out;
     }
-    if (n->bl_count == VIRTIO_NET_BACKLOG) {
+    if (!backlog_add(n, frame, len))
         n->st.rx_dropped++;
-        goto out;
-    }
-    struct backlog_frame *f = &n->backlog[(n->bl_head + n->bl_count) % VIRTIO_NET_BACKLOG];
-    f->data = xmalloc(len);
-    memcpy(f->data, frame, len);
-    f->len = len;
-    n->bl_count++;
 out:
     if (placed)
         rx_interrupt(n);
@@ -383,6 +424,7 @@ static void tx_notify(struct vnet *n)
     struct virtq *vq = &n->vdev->vq[TXQ];
     unsigned served = 0;
     bool broken = false;
+    n->defer_rx = true;
     for (;;) {
         bool pushed = false;
         int r;
@@ -414,6 +456,9 @@ static void tx_notify(struct vnet *n)
     }
     /* the back end may answer now (slirp): frames come back through net_receive */
     netdev_tx_flush(n->nd);
+    n->defer_rx = false;
+    if (backlog_flush(n))
+        rx_interrupt(n);
 }
 
 /* ---- device callbacks ---- */
@@ -439,11 +484,11 @@ static void net_free(void *opaque)
     struct vnet *n = opaque;
     const struct virtio_net_stats *s = &n->st;
     log_info("virtio-net",
-             "%s: tx %llu frames (%llu segments, %llu bad), rx %llu frames "
-             "(%llu dropped)",
+             "%s: tx %llu frames (%llu segments, %llu bad), rx %llu frames (%llu dropped, "
+             "%llu ACKs coalesced)",
              n->nd->kind, (unsigned long long)s->tx_frames, (unsigned long long)s->tx_segments,
              (unsigned long long)s->tx_bad, (unsigned long long)s->rx_frames,
-             (unsigned long long)s->rx_dropped);
+             (unsigned long long)s->rx_dropped, (unsigned long long)s->rx_coalesced);
     netdev_free(n->nd);
     backlog_clear(n);
     free(n->tx_buf);

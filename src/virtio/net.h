@@ -19,11 +19,12 @@
 
 /* What the device counted (I/O thread; read after the loop stopped). */
 struct virtio_net_stats {
-    uint64_t tx_frames;   /* chains taken from the transmit queue */
-    uint64_t tx_segments; /* frames handed to the back end (after TSO) */
-    uint64_t tx_bad;      /* chains dropped: malformed frame or header */
-    uint64_t rx_frames;   /* frames written to the receive queue */
-    uint64_t rx_dropped;  /* frames dropped: backlog full, device stopped, too big */
+    uint64_t tx_frames;    /* chains taken from the transmit queue */
+    uint64_t tx_segments;  /* frames handed to the back end (after TSO) */
+    uint64_t tx_bad;       /* chains dropped: malformed frame or header */
+    uint64_t rx_frames;    /* frames written to the receive queue */
+    uint64_t rx_dropped;   /* frames dropped: backlog full, device stopped, too big */
+    uint64_t rx_coalesced; /* pure ACKs replaced by a later one before delivery */
 };
 
 /* Create a virtio-net device on back end `nd` with address `mac`. Returns

@@ -11,7 +11,9 @@
  *     several buffers (num_buffers), no buffers (the backlog, avail_event,
  *     delivery in order when buffers come), a full backlog (drops, and
  *     can_receive false until buffers come), a frame waiting for more
- *     buffers than are posted, too-small buffers, a stopped device, reset.
+ *     buffers than are posted, too-small buffers, a stopped device, reset;
+ *   - a back end answering inside send (slirp): both chains intact, and one
+ *     ACK per segment coalesced into one per transmitted TSO frame.
  */
 #include <endian.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@ static int irq_level;
 struct fake {
     struct netdev nd;
     bool echo; /* answer every frame at once, from inside send (as slirp does) */
+    bool ack;  /* answer every TCP segment with a pure ACK, as slirp does */
     int sent, flushes, rx_ready;
     size_t len[64];
     uint8_t frame[64][2048];
@@ -58,6 +61,16 @@ static int fake_send(struct netdev *nd, const void *frame, size_t len)
     f->sent++;
     if (f->echo)
         netdev_deliver(nd, frame, len);
+    if (f->ack) {
+        struct nt_layout l;
+        uint8_t a[128];
+        nt_layout_of(frame, &l);
+        uint32_t end = nt_get32((const uint8_t *)frame + l.l4 + 4) + (uint32_t)(len - l.payload);
+        size_t alen = nt_tcp_frame(a, 0, 0x10, l.v6, false);
+        nt_put16(a + l.l4 + 8, (uint16_t)(end >> 16));
+        nt_put16(a + l.l4 + 10, (uint16_t)end);
+        netdev_deliver(nd, a, alen);
+    }
     return 0;
 }
 
@@ -402,6 +415,38 @@ static void test_tx_answered_at_once(void)
     stop(&r);
 }
 
+/* One ACK per segment from the back end: the guest gets only the last. */
+static void test_acks_coalesced(void)
+{
+    struct rig r;
+    CHECK(start(&r, (1ull << F_CSUM) | (1ull << F_HOST_TSO4) | (1ull << F_MRG_RXBUF), false));
+    r.f->ack = true;
+    for (int i = 0; i < 4; i++)
+        post_rx(&r, 1526);
+    notify(&r, 0);
+    uint8_t *d = tu_ptr(&ram, DATA, 8000);
+    size_t len = nt_tcp_frame(d, 5000, 0x10, false, false);
+    put_hdr(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 1448, 34, 16);
+    irq_level = 0;
+    transmit(&r, (uint32_t)len);
+    CHECK_EQ(r.f->sent, 4);
+    CHECK_EQ(tu_used_idx(&r.t[0]), 1);
+    CHECK_EQ(nt_get32(rx_buf(0) + 12 + 34 + 8), 1000 + 5000);
+    CHECK_EQ(irq_level, 1);
+    struct virtio_net_stats s = stats(&r);
+    CHECK_EQ(s.rx_coalesced, 3);
+    CHECK_EQ(s.rx_frames, 1);
+    /* a second TSO frame: again one ACK, the last */
+    len = nt_tcp_frame(d, 3000, 0x10, false, false);
+    nt_put16(d + 34 + 4, 0);
+    nt_put16(d + 34 + 6, 7000);
+    put_hdr(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 1000, 34, 16);
+    transmit(&r, (uint32_t)len);
+    CHECK_EQ(tu_used_idx(&r.t[0]), 2);
+    CHECK_EQ(nt_get32(rx_buf((uint16_t)tu_used(&r.t[0], 1).id) + 12 + 34 + 8), 10000);
+    stop(&r);
+}
+
 static void test_rx_hostile(void)
 {
     struct rig r;
@@ -438,6 +483,7 @@ int main(void)
     RUN(test_rx_mergeable);
     RUN(test_rx_backlog);
     RUN(test_tx_answered_at_once);
+    RUN(test_acks_coalesced);
     RUN(test_rx_hostile);
     ram_destroy(&ram);
     return tu_failures ? 1 : 0;
