@@ -107,8 +107,8 @@ static int parse_disk_opt(const char *spec, const char *opt, size_t len, struct 
             return bad_spec(e, spec, "readonly must be on or off, not '%s'", val);
     } else if (!strcmp(kv, "cache")) {
         if (blk_cache_parse(val, &d->opts.cache) < 0)
-            return bad_spec(e, spec,
-                            "unknown cache mode '%s' (expected writeback, none or unsafe)", val);
+            return bad_spec(e, spec, "unknown cache mode '%s' (expected writeback, none or unsafe)",
+                            val);
     } else if (!strcmp(kv, "serial")) {
         if (strlen(val) > VIRTIO_BLK_ID_BYTES)
             return bad_spec(e, spec, "serial '%s' is longer than 20 characters", val);
@@ -144,11 +144,10 @@ static int parse_disk(const char *spec, struct disk_spec *d, struct err *e)
 /* Reserve the next slot; fill the transport parameters for it. */
 static int next_slot(struct vm *vm, struct virtio_mmio_params *p, const char *what, struct err *e)
 {
-    *p = (struct virtio_mmio_params){.ram = &vm->board->ram, .loop = vm->loop,
-                                     .irq_parent = VIRT_PLIC_PHANDLE};
+    *p = (struct virtio_mmio_params){
+        .ram = &vm->board->ram, .loop = vm->loop, .irq_parent = VIRT_PLIC_PHANDLE};
     if (virt_alloc_virtio_slot(vm->board, &p->base, &p->irq) < 0) {
-        err_set(e, "%s: too many virtio devices (the board has %d slots)", what,
-                VIRT_VIRTIO_SLOTS);
+        err_set(e, "%s: too many virtio devices (the board has %d slots)", what, VIRT_VIRTIO_SLOTS);
         return -ENOSPC;
     }
     return 0;
