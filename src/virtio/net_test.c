@@ -472,6 +472,63 @@ static void test_rx_hostile(void)
     stop(&r);
 }
 
+/* Random descriptor tables, ring indexes and frames on both queues: the
+ * device must never touch memory outside guest RAM (ASan in CI) and either
+ * serve, drop or go to NEEDS_RESET, after which a reset brings it back. */
+static void test_random_rings(void)
+{
+    struct rig r;
+    uint64_t features =
+        (1ull << F_CSUM) | (1ull << F_HOST_TSO4) | (1ull << F_HOST_TSO6) | (1ull << F_GUEST_CSUM);
+    CHECK(start(&r, features, true));
+    r.f->ack = false;
+    unsigned seed = 12345, resets = 0;
+    static uint8_t frame[NETDEV_MAX_FRAME];
+    for (int iter = 0; iter < 3000; iter++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned q = seed >> 31;
+        struct tu_queue *t = &r.t[q];
+        for (uint16_t i = 0; i < QSIZE; i++) {
+            seed = seed * 1103515245u + 12345u;
+            uint64_t addr = (seed & 7) ? DATA + (seed >> 8) % 0x200000 : (uint64_t)seed << 20;
+            uint32_t len = (seed >> 3) % 3 ? (seed >> 5) % 2048 : (seed >> 5) % 80000;
+            uint16_t flags = (uint16_t)((seed >> 13) & 7);
+            if (flags & VIRTQ_DESC_F_INDIRECT && (seed >> 17) % 4)
+                flags &= (uint16_t)~VIRTQ_DESC_F_INDIRECT;
+            tu_desc(t, i, addr, len, flags, (uint16_t)((seed >> 20) % (QSIZE + 2)));
+        }
+        seed = seed * 1103515245u + 12345u;
+        if (seed % 17 == 0)
+            tu_set_avail_idx(t, (uint16_t)(seed >> 16));
+        else
+            for (unsigned k = 0; k < 1 + (seed >> 8) % 4; k++)
+                tu_publish(t, (uint16_t)((seed >> (12 + k)) % (QSIZE + 1)));
+        if (iter % 2 == 0) {
+            seed = seed * 1103515245u + 12345u;
+            size_t n = 1 + (seed >> 4) % (seed % 5 ? 1600 : NETDEV_MAX_FRAME);
+            memset(frame, (int)seed, n);
+            netdev_deliver(&r.f->nd, frame, n);
+        }
+        notify(&r, q);
+        if (tu_rd(r.d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET) {
+            resets++;
+            tu_queue_init(&r.t[0], &ram, QSIZE, RXBASE);
+            tu_queue_init(&r.t[1], &ram, QSIZE, TXBASE);
+            CHECK(tu_bringup(r.d,
+                             features | (1ull << VIRTIO_F_VERSION_1) |
+                                 (1ull << VIRTIO_F_RING_INDIRECT_DESC),
+                             r.t, 2) &
+                  VIRTIO_CONFIG_S_DRIVER_OK);
+        }
+    }
+    struct virtio_net_stats st = stats(&r);
+    fprintf(stderr, "     %u resets, tx %llu (%llu bad), rx %llu\n", resets,
+            (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bad,
+            (unsigned long long)st.rx_frames);
+    CHECK(resets > 0);
+    stop(&r);
+}
+
 int main(void)
 {
     tu_ram_init(&ram);
@@ -485,6 +542,7 @@ int main(void)
     RUN(test_tx_answered_at_once);
     RUN(test_acks_coalesced);
     RUN(test_rx_hostile);
+    RUN(test_random_rings);
     ram_destroy(&ram);
     return tu_failures ? 1 : 0;
 }
