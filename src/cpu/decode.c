@@ -253,8 +253,10 @@ static void decode32(uint32_t r, struct insn *d)
     case 0x3b: set(d, op_reg32(r), rd, rs1, rs2, 0); break;
     case 0x0f:
         /* fence.i ignores its rd/rs1/imm fields (reserved for future use) */
-        if (f3 == 0)
+        if (f3 == 0) {
             d->op = OP_FENCE;
+            d->imm = BITS(r, 27, 20); /* pred (7:4) and succ (3:0): PI PO PR PW / SI SO SR SW */
+        }
         else if (f3 == 1)
             d->op = OP_FENCE_I;
         break;

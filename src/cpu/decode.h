@@ -72,6 +72,13 @@ struct insn {
     int64_t imm;
 };
 
+/* A fence that orders earlier stores before later loads (pred has W, succ
+ * has R, e.g. fence rw,rw): the one case x86's TSO does not give for free. */
+static inline int fence_needs_store_load(const struct insn *in)
+{
+    return ((in->imm >> 4) & 1) && (in->imm & 2);
+}
+
 /* Decode `raw` (the low 16 bits alone if compressed). */
 void decode(uint32_t raw, struct insn *out);
 

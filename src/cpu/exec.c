@@ -458,6 +458,9 @@ L_REMW: ALU(rem32((int32_t)X[in->rs1], (int32_t)X[in->rs2]));
 L_REMUW: ALU((uint32_t)X[in->rs2] ? (uint64_t)sx32((uint32_t)X[in->rs1] % (uint32_t)X[in->rs2])
                                   : (uint64_t)sx32(X[in->rs1]));
 L_FENCE:
+    /* x86 keeps every order except store -> load (RVWMO §A.5 mapping) */
+    if (fence_needs_store_load(in))
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
     NEXT;
 L_ATOMIC:
     if (!exec_atomic(h, in))

@@ -10,6 +10,7 @@
  */
 #include "machine/sbi.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include "cpu/cpu.h"
@@ -142,11 +143,17 @@ static struct ret hsm(struct virt *v, struct hart *h, uint64_t fid)
             return (struct ret){SBI_ERR_INVALID_PARAM, 0};
         if (!ram_contains(&v->ram, h->x[11]))
             return (struct ret){SBI_ERR_INVALID_ADDRESS, 0};
-        int expect = HSM_STOPPED;
+        /* The state check and the start address change together, so a
+         * rejected second start cannot redirect a pending one. */
+        pthread_mutex_lock(&v->hsm_lock);
+        if (atomic_load(&v->hsm[id]) != HSM_STOPPED) {
+            pthread_mutex_unlock(&v->hsm_lock);
+            return (struct ret){SBI_ERR_ALREADY_AVAILABLE, 0};
+        }
         v->hsm_start_addr[id] = h->x[11];
         v->hsm_opaque[id] = h->x[12];
-        if (!atomic_compare_exchange_strong(&v->hsm[id], &expect, HSM_START_PENDING))
-            return (struct ret){SBI_ERR_ALREADY_AVAILABLE, 0};
+        atomic_store(&v->hsm[id], HSM_START_PENDING);
+        pthread_mutex_unlock(&v->hsm_lock);
         v->ops->hart_start(v->ops_opaque, (int)id);
         return (struct ret){0, 0};
     }

@@ -63,6 +63,7 @@ int virt_create(struct virt **out, const struct virt_config *cfg, const struct v
         return r;
     }
     physmap_init(&v->pm, &v->ram);
+    pthread_mutex_init(&v->hsm_lock, NULL);
     vclock_init(&v->clock);
     for (int i = 0; i < cfg->ncpus; i++) {
         struct hart *h = xzalloc(sizeof(*h));

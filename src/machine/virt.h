@@ -11,6 +11,7 @@
 #ifndef RV_MACHINE_VIRT_H
 #define RV_MACHINE_VIRT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -70,6 +71,7 @@ struct virt {
     struct vclock clock;
     struct hart *harts[VIRT_MAX_CPUS];
     _Atomic int hsm[VIRT_MAX_CPUS]; /* enum hsm_state */
+    pthread_mutex_t hsm_lock; /* protects hsm_start_addr/opaque with the STOPPED->PENDING step */
     uint64_t hsm_start_addr[VIRT_MAX_CPUS], hsm_opaque[VIRT_MAX_CPUS];
     struct plic *plic;
     struct uart *uart;

@@ -71,11 +71,14 @@ static void hart_do_start(struct vcpu *c)
     struct virt *v = c->vm->board;
     struct hart *h = c->hart;
     int id = h->hartid;
-    hart_reset(h, id, v->hsm_start_addr[id]);
+    pthread_mutex_lock(&v->hsm_lock);
+    uint64_t addr = v->hsm_start_addr[id], opaque = v->hsm_opaque[id];
+    atomic_store(&v->hsm[id], HSM_STARTED);
+    pthread_mutex_unlock(&v->hsm_lock);
+    hart_reset(h, id, addr);
     cpu_flush_code(h);
     h->x[10] = (uint64_t)id;
-    h->x[11] = v->hsm_opaque[id];
-    atomic_store(&v->hsm[id], HSM_STARTED);
+    h->x[11] = opaque;
 }
 
 static void fatal(struct vcpu *c)
@@ -154,6 +157,8 @@ static void *vcpu_thread(void *arg)
 int vcpus_start(struct vm *vm, struct err *e)
 {
     struct virt *v = vm->board;
+    /* Every vCPU is set up before any thread runs: hart 0 may start the
+     * others (SBI HSM) at once, which kicks their vcpu. */
     for (int i = 0; i < v->cfg.ncpus; i++) {
         struct vcpu *c = &vm->vcpus[i];
         c->vm = vm;
@@ -161,6 +166,9 @@ int vcpus_start(struct vm *vm, struct err *e)
         c->kicked = false;
         c->hart->owner = c;
         c->hart->kick = vcpu_kick;
+    }
+    for (int i = 0; i < v->cfg.ncpus; i++) {
+        struct vcpu *c = &vm->vcpus[i];
         int r = pthread_create(&c->thread, NULL, vcpu_thread, c);
         if (r) {
             err_set(e, "cannot start vCPU thread %d: %s", i, strerror(r));

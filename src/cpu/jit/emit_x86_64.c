@@ -38,6 +38,13 @@ static void put(struct emit *e, uint8_t b)
         e->full = true;
 }
 
+void emit_mfence(struct emit *e)
+{
+    put(e, 0x0f);
+    put(e, 0xae);
+    put(e, 0xf0);
+}
+
 static void put32(struct emit *e, uint32_t v)
 {
     for (int i = 0; i < 4; i++)

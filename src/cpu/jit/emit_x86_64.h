@@ -67,6 +67,9 @@ struct emit {
 
 void emit_init(struct emit *e, uint8_t *buf, uint64_t size);
 
+/* mfence: the full barrier that orders earlier stores before later loads. */
+void emit_mfence(struct emit *e);
+
 /* Operand size: w64 true for 64-bit, false for 32-bit operations (which
  * zero the upper half of the destination register, as the SDM specifies). */
 

@@ -476,8 +476,12 @@ bool jit_gen_insn(struct tr *t, const struct insn *in, bool last)
         gen_fp(t, in);
         return true;
     }
-    if (op == OP_FENCE) /* x86 (TSO) and sequentially consistent atomics */
+    if (op == OP_FENCE) {
+        /* x86 (TSO) gives every order but store -> load; atomics are seq_cst */
+        if (fence_needs_store_load(in))
+            emit_mfence(t->e);
         return true;
+    }
     if (!last)
         return false;
     switch (op) {
