@@ -38,7 +38,8 @@ run: build guest
 			$(RUN_DISK); \
 	fi
 	$(BUILD)/rvisor run --kernel $(GUEST_OUT)/Image --initrd $(GUEST_OUT)/initrd.cpio.gz \
-		--disk $(RUN_DISK) --append "console=ttyS0 root=/dev/vda" --mem $(MEM) --cpus $(CPUS)
+		--disk $(RUN_DISK) --net user --append "console=ttyS0 root=/dev/vda" \
+		--mem $(MEM) --cpus $(CPUS)
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
