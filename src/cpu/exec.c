@@ -347,6 +347,8 @@ next_block:
         pc = h->pc;
     }
     b = jc_lookup(h, pc);
+    if (__builtin_expect(!b, 0))
+        b = jc2_lookup(h, pc);
     if (__builtin_expect(!b, 0)) {
         h->pc = pc;
         b = block_get(h);
@@ -359,7 +361,7 @@ next_block:
             goto next_block;
         }
     }
-    if (jit && (b->jit || jit_hot(h, jit, b))) {
+    if (jit && (b->jit || jit_hot(h, jit, b, pc))) {
         /* Translated code runs this block and maybe more; see enum jit_stop. */
         uint64_t irq = h->priv == PRV_U || (h->status & SSTATUS_SIE) ? ~0ull : 0;
         h->jit_left = left;

@@ -33,6 +33,8 @@ struct block {
 
 #define DC_HASH_BITS 16
 #define DC_HASH (1u << DC_HASH_BITS)
+#define JC2_BITS 13
+#define JC2_SIZE (1u << JC2_BITS)
 
 /* The decoded-code cache of one hart (interp.c). */
 struct dcache {
@@ -44,6 +46,10 @@ struct dcache {
      * since it depends on two translations. */
     struct block *scratch;
     struct jit *jit; /* the translator, or NULL: interpret only */
+    /* Second-level jump cache, larger than h->jc and not cleared by TLB
+     * flushes: an entry counts only while the exec TLB maps its page to the
+     * block's address (see jc2_lookup). Cleared with the blocks. */
+    struct jc_entry jc2[JC2_SIZE];
 };
 
 /* Drop every decoded block and all translated code (arena or code buffer
@@ -64,6 +70,27 @@ static inline struct block *jc_lookup(struct hart *h, uint64_t pc)
     struct block *b = (struct block *)e->block;
     if (b->gen != h->dcache->gen || b->pgen != h->pm->ram->code_gen[b->pfn])
         return NULL;
+    return b;
+}
+
+/*
+ * The block at virtual `pc` by the second-level jump cache, or NULL. The
+ * entry's page must still be in the exec TLB, mapped to the block's host
+ * address: the same translation block_get would use, so no TLB flush has
+ * come in between. Refills the first level.
+ */
+static inline struct block *jc2_lookup(struct hart *h, uint64_t pc)
+{
+    struct jc_entry *e = &h->dcache->jc2[(pc >> 1) & (JC2_SIZE - 1)];
+    if (e->tag != (pc | h->priv))
+        return NULL;
+    const struct tlb_entry *t = &h->tlb[h->priv].x[(pc >> 12) & (TLB_SIZE - 1)];
+    struct block *b = (struct block *)e->block;
+    if (t->tag != pc >> 12 || pc + t->addend != (uintptr_t)b->key)
+        return NULL;
+    if (b->gen != h->dcache->gen || b->pgen != h->pm->ram->code_gen[b->pfn])
+        return NULL;
+    h->jc[(pc >> 1) & (JC_SIZE - 1)] = *e;
     return b;
 }
 

@@ -43,6 +43,7 @@ void cpu_init(struct hart *h)
     dc->gen = 1;
     dc->scratch = xzalloc(sizeof(struct block) + 2 * sizeof(struct insn));
     dc->scratch->hits = JIT_NEVER;
+    memset(dc->jc2, 0xff, sizeof(dc->jc2));
     dc->jit = jit_create();
     h->dcache = dc;
 }
@@ -63,6 +64,7 @@ void dcache_reset(struct hart *h)
     struct dcache *dc = h->dcache;
     memset(dc->table, 0, sizeof(dc->table));
     memset(h->jc, 0xff, sizeof(h->jc)); /* its blocks are about to be reused */
+    memset(dc->jc2, 0xff, sizeof(dc->jc2));
     dc->used = 0;
     dc->gen++;
     if (dc->jit)
@@ -228,9 +230,9 @@ struct block *block_get(struct hart *h)
     if (!b)
         b = block_decode(h, p, idx);
     if (b && b != dc->scratch) {
-        struct jc_entry *e = &h->jc[(h->pc >> 1) & (JC_SIZE - 1)];
-        e->tag = h->pc | h->priv;
-        e->block = b;
+        struct jc_entry e = {.tag = h->pc | h->priv, .block = b};
+        h->jc[(h->pc >> 1) & (JC_SIZE - 1)] = e;
+        dc->jc2[(h->pc >> 1) & (JC2_SIZE - 1)] = e;
     }
     return b;
 }

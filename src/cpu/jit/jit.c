@@ -13,6 +13,9 @@
  * Engine switch: cpu_set_jit() (rvisor run --jit) beats RVISOR_JIT=0|1, and
  * the JIT is on by default on x86-64 hosts. RVISOR_JIT_HOT=N translates a
  * block on its Nth execution (1 = always; tests use it for coverage).
+ * RVISOR_JIT_PERFMAP=1 names each block's code by its guest pc and privilege
+ * in /tmp/perf-PID.map, so that `perf report` attributes host time to guest
+ * code.
  * Runs on the hart's vCPU thread, except jit_create (board setup).
  */
 #include "cpu/jit/jit.h"
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "cpu/jit/emit_x86_64.h"
@@ -80,6 +84,14 @@ struct jit *jit_create(void)
     jit_gen_stubs(&e, j);
     j->code0 = j->buf + ((e.p - j->buf + 63) & ~(uintptr_t)63);
     j->free = j->code0;
+    if (getenv("RVISOR_JIT_PERFMAP")) {
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        j->perfmap = fopen(path, "a");
+        if (j->perfmap)
+            fprintf(j->perfmap, "%lx %lx jit_stubs\n", (unsigned long)(uintptr_t)j->buf,
+                    (unsigned long)(j->code0 - j->buf));
+    }
     return j;
 #else
     return NULL; /* no code generator for this host */
@@ -96,6 +108,8 @@ void jit_destroy(struct jit *j)
                 (unsigned long long)j->nblocks, (unsigned long long)j->ninsns,
                 (unsigned long long)(j->nbytes >> 10), (unsigned long long)j->nfail,
                 (unsigned long long)j->nflush);
+    if (j->perfmap)
+        fclose(j->perfmap);
     munmap(j->buf, j->size);
     free(j);
 }
@@ -120,7 +134,7 @@ void jit_link(struct hart *h, uint64_t pc)
     emit_patch_rel32(site, b->jit);
 }
 
-bool jit_translate(struct hart *h, struct block *b)
+bool jit_translate(struct hart *h, struct block *b, uint64_t pc)
 {
     struct jit *j = h->dcache->jit;
     if (b == h->dcache->scratch) { /* one straddling insn, decoded per use */
@@ -144,5 +158,9 @@ bool jit_translate(struct hart *h, struct block *b)
     j->nblocks++;
     j->ninsns += n;
     j->nbytes += (uint64_t)(e.p - (uint8_t *)b->jit);
+    if (j->perfmap)
+        fprintf(j->perfmap, "%lx %lx rv%c:%llx+%u\n", (unsigned long)(uintptr_t)b->jit,
+                (unsigned long)(e.p - (uint8_t *)b->jit), h->priv == PRV_U ? 'u' : 's',
+                (unsigned long long)pc, n);
     return true;
 }

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/internal.h"
 
@@ -58,10 +59,12 @@ struct jit {
     uint8_t *free;  /* next byte for code */
     uint8_t *code0; /* first byte after the shared stubs */
     jit_enter_fn enter;
-    const uint8_t *exit;      /* common exit: rax = pc, edx = status */
-    const uint8_t *exit_here; /* block boundary at r12 */
-    const uint8_t *lookup;    /* jump-cache probe: r12 = target pc */
-    uint32_t hot;             /* translate a block on its hot-th execution */
+    const uint8_t *exit;       /* common exit: rax = pc, edx = status */
+    const uint8_t *exit_here;  /* block boundary at r12 */
+    const uint8_t *lookup;     /* jump-cache probe: r12 = target pc */
+    const uint8_t *lookup_jc2; /* its second level (see translate.c) */
+    uint32_t hot;              /* translate a block on its hot-th execution */
+    FILE *perfmap;             /* RVISOR_JIT_PERFMAP=1: /tmp/perf-PID.map for perf */
     /* statistics (RVISOR_JIT_STATS=1 prints them at cpu_destroy) */
     uint64_t nblocks, ninsns, nbytes, nflush, nfail;
 };
@@ -77,12 +80,13 @@ void jit_destroy(struct jit *j);
 /* Forget all code: called by dcache_reset only, when no block is running. */
 void jit_flush(struct jit *j);
 
-/* Translate `b` (hot, valid, not the straddle scratch block) and attach the
+/* Translate `b` (hot, valid, not the straddle scratch block, at virtual
+ * `pc` this time: only for the perf map) and attach the
  * code to it. Returns false if the block cannot be translated (then it is
  * marked JIT_NEVER) or the buffer was full (then the whole decoded-code
  * cache has been reset and `b` is stale, though still readable until the
  * next decode). */
-bool jit_translate(struct hart *h, struct block *b);
+bool jit_translate(struct hart *h, struct block *b, uint64_t pc);
 
 /* Chain the exit h->jit_patch of block h->jit_blk to the code of the block
  * at `pc`, the exit's target, if it is translated and valid (else the exit
@@ -91,9 +95,9 @@ void jit_link(struct hart *h, uint64_t pc);
 
 /* Count one execution of untranslated block `b` and translate it when it
  * becomes hot. True if b->jit is now usable. */
-static inline bool jit_hot(struct hart *h, struct jit *j, struct block *b)
+static inline bool jit_hot(struct hart *h, struct jit *j, struct block *b, uint64_t pc)
 {
-    return ++b->hits == j->hot && jit_translate(h, b);
+    return ++b->hits == j->hot && jit_translate(h, b, pc);
 }
 
 /* Generate the code for `b` into `e` (translate.c). Returns the number of
@@ -104,5 +108,7 @@ unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *
 /* Generate the shared entry, exit and lookup stubs at the start of the
  * buffer (translate.c). */
 void jit_gen_stubs(struct emit *e, struct jit *j);
+/* Emit a jump-cache probe and jump for the pc in r12 and rax (translate.c). */
+void jit_gen_lookup(struct emit *e, const struct jit *j);
 
 #endif

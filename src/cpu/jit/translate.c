@@ -301,17 +301,19 @@ void jit_end_pc(struct tr *t, int64_t delta)
     gen_retire(t);
     jit_pc_rel(t, R_PC, delta);
     int64_t at = (int64_t)((uintptr_t)t->b->key & 0xfff) + delta;
-    if (at >= 0 && at < 4096) /* same guest page: chainable */
+    if (at >= 0 && at < 4096) { /* same guest page: chainable */
         jit_add_stub(t, STUB_CHAIN, emit_jmp_fwd(e));
-    else
-        emit_jmp_to(e, t->j->lookup);
+    } else {
+        emit_mov_rr(e, true, RAX, R_PC);
+        jit_gen_lookup(e, t->j);
+    }
 }
 
 void jit_end_rax(struct tr *t)
 {
     gen_retire(t);
     emit_mov_rr(t->e, true, R_PC, RAX);
-    emit_jmp_to(t->e, t->j->lookup);
+    jit_gen_lookup(t->e, t->j);
 }
 
 struct stub *jit_fs_check(struct tr *t)
@@ -382,23 +384,61 @@ unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *
     return k;
 }
 
-/* Jump-cache probe, jumped to with r12 = the target pc: the checks of
- * jc_lookup, then the block's code, else a block boundary in C. */
-static void gen_lookup(struct emit *e, struct jit *j)
+/* The second-level probe (jc2_lookup): rax = pc, rdx = pc | priv, rdi =
+ * the first-level entry's offset. Leaves the block in rcx, having refilled
+ * the first level, or goes to exit_here. */
+static void gen_lookup_jc2(struct emit *e, struct jit *j)
 {
-    j->lookup = e->p;
-    int32_t jc = HOFF(jc);
-    emit_mov_rr(e, true, RAX, R_PC);
+    int32_t x = (int32_t)offsetof(struct tlb_set, x);
+    emit_load(e, 8, false, RSI, jit_hmem(HOFF(dcache)));
     emit_mov_rr(e, false, RCX, RAX);
-    emit_shift_ri(e, false, SH_SHL, RCX, 3); /* ((pc >> 1) & (JC_SIZE - 1)) * 16 */
-    emit_alu_ri(e, false, ALU_AND, RCX, (JC_SIZE - 1) << 4);
+    emit_shift_ri(e, false, SH_SHL, RCX, 3); /* ((pc >> 1) & (JC2_SIZE - 1)) * 16 */
+    emit_alu_ri(e, false, ALU_AND, RCX, (JC2_SIZE - 1) << 4);
+    emit_lea(e, RSI, x86_mi(RSI, RCX, 1, (int32_t)offsetof(struct dcache, jc2)));
+    emit_alu_rm(e, true, ALU_CMP, RDX, x86_m(RSI, (int32_t)offsetof(struct jc_entry, tag)));
+    emit_jcc_to(e, CC_NE, j->exit_here);
+    /* the exec TLB must still map the page to the block's host address */
+    emit_mov_rr(e, true, RCX, RAX);
+    emit_shift_ri(e, true, SH_SHR, RCX, 12 - 4);
+    emit_alu_ri(e, false, ALU_AND, RCX, (TLB_SIZE - 1) << 4);
+    emit_mov_rr(e, true, RDX, RAX);
+    emit_shift_ri(e, true, SH_SHR, RDX, 12);
+    emit_alu_rm(e, true, ALU_CMP, RDX,
+                x86_mi(R_TLB, RCX, 1, x + (int32_t)offsetof(struct tlb_entry, tag)));
+    emit_jcc_to(e, CC_NE, j->exit_here);
+    emit_load(e, 8, false, RDX,
+              x86_mi(R_TLB, RCX, 1, x + (int32_t)offsetof(struct tlb_entry, addend)));
+    emit_alu_rr(e, true, ALU_ADD, RDX, RAX);
+    emit_load(e, 8, false, RCX, x86_m(RSI, (int32_t)offsetof(struct jc_entry, block)));
+    emit_alu_rm(e, true, ALU_CMP, RDX, x86_m(RCX, (int32_t)offsetof(struct block, key)));
+    emit_jcc_to(e, CC_NE, j->exit_here);
+    emit_load(e, 8, false, RDX, x86_m(RSI, (int32_t)offsetof(struct jc_entry, tag)));
+    emit_store(e, 8, x86_mi(R_HART, RDI, 1, HOFF(jc) + (int32_t)offsetof(struct jc_entry, tag)),
+               RDX);
+    emit_store(e, 8, x86_mi(R_HART, RDI, 1, HOFF(jc) + (int32_t)offsetof(struct jc_entry, block)),
+               RCX);
+}
+
+/*
+ * The jump-cache probe for the pc in r12 (and rax): jc_lookup, then the
+ * block's code if it is translated and valid (the checks of jc_lookup),
+ * else jc2 in the shared stub. Emitted at every indirect exit, so that each
+ * has its own indirect jmp for the branch predictor; only scratch
+ * registers, since the register cache is written back.
+ */
+void jit_gen_lookup(struct emit *e, const struct jit *j)
+{
+    int32_t jc = HOFF(jc);
+    emit_mov_rr(e, false, RDI, RAX);
+    emit_shift_ri(e, false, SH_SHL, RDI, 3); /* ((pc >> 1) & (JC_SIZE - 1)) * 16 */
+    emit_alu_ri(e, false, ALU_AND, RDI, (JC_SIZE - 1) << 4);
     emit_load(e, 4, false, RDX, jit_hmem(HOFF(priv)));
     emit_alu_rr(e, true, ALU_OR, RDX, RAX);
     emit_alu_rm(e, true, ALU_CMP, RDX,
-                x86_mi(R_HART, RCX, 1, jc + (int32_t)offsetof(struct jc_entry, tag)));
-    emit_jcc_to(e, CC_NE, j->exit_here);
+                x86_mi(R_HART, RDI, 1, jc + (int32_t)offsetof(struct jc_entry, tag)));
+    emit_jcc_to(e, CC_NE, j->lookup_jc2);
     emit_load(e, 8, false, RCX,
-              x86_mi(R_HART, RCX, 1, jc + (int32_t)offsetof(struct jc_entry, block)));
+              x86_mi(R_HART, RDI, 1, jc + (int32_t)offsetof(struct jc_entry, block)));
     emit_load(e, 8, false, RDX, x86_m(RCX, (int32_t)offsetof(struct block, jit)));
     emit_test_rr(e, true, RDX, RDX);
     emit_jcc_to(e, CC_E, j->exit_here);
@@ -412,6 +452,16 @@ static void gen_lookup(struct emit *e, struct jit *j)
     emit_alu_rm(e, false, ALU_CMP, RAX, x86_m(RCX, (int32_t)offsetof(struct block, pgen)));
     emit_jcc_to(e, CC_NE, j->exit_here);
     emit_jmp_r(e, RDX);
+}
+
+/* The shared lookup stub (r12 = pc) and its second-level part. */
+static void gen_lookup_stub(struct emit *e, struct jit *j)
+{
+    j->lookup_jc2 = e->p;
+    gen_lookup_jc2(e, j); /* the first level is filled: start over (rax = pc) */
+    j->lookup = e->p;
+    emit_mov_rr(e, true, RAX, R_PC);
+    jit_gen_lookup(e, j);
 }
 
 /*
@@ -436,7 +486,7 @@ void jit_gen_stubs(struct emit *e, struct jit *j)
     emit_mov_ri(e, RDX, JIT_BOUNDARY);
     emit_jmp_to(e, j->exit);
 
-    gen_lookup(e, j);
+    gen_lookup_stub(e, j);
 
     j->enter = (jit_enter_fn)(void *)e->p;
     for (unsigned i = 0; i < 6; i++)
