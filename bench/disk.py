@@ -1,20 +1,25 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""bench/disk.py - guest sequential disk throughput on virtio-blk, rvisor
+"""bench/disk.py - guest disk throughput on virtio-blk, rvisor
 side by side with qemu-system-riscv64 (TCG) in the same run.
 
-For each image format (raw, qcow2) and each VMM, a fresh image is made
-(raw: a sparse file; qcow2: `qemu-img create`), the default guest
-(guest/out Image + initrd, no root disk) is booted with it as /dev/vda, and
-the guest runs, --reps times, on a fresh region of the disk each time (so
+For each image format (raw, qcow2), both VMMs boot the default guest
+(guest/out Image + initrd, no root disk) with a fresh image of that format
+as /dev/vda (raw: a sparse file; qcow2: `qemu-img create`). Then, --reps
+times, each guest in turn (the order alternating rep by rep; the other VM
+idles at its prompt meanwhile) runs on a fresh region of its disk (so
 every qcow2 write allocates clusters, as on a new disk):
   write  dd if=/dev/zero of=/dev/vda bs=1M count=N seek=... conv=fsync
   read   echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=1M ...
+  4k-rd  dd if=/dev/vda of=/dev/null bs=4k count=2000 iflag=direct (one request
+         at a time: the device round trip plus the guest's own work per request)
+  cpu    a busybox sh loop without I/O: how fast each VMM runs guest code,
+         which bounds every figure above (the guest copies each byte it reads)
 timed inside the guest with /proc/uptime (both VMMs derive guest time from
 the host clock). The table gives the median MB/s (10^6 bytes/s) of each VMM
-and the ratio rvisor/QEMU (higher is better for rvisor). The two VMMs
-alternate which goes first from format to format. Only compare figures of
-one run: our hosts' two cores differ in speed by 30 %.
+and the median of the per-rep ratios rvisor/QEMU (higher is better for
+rvisor). Only compare figures of one run: our hosts' two cores differ in
+speed by 30 %, and other load on the host moves every figure.
 
 QEMU runs as
   qemu-system-riscv64 -M virt -bios default -m 256M -nographic -kernel Image
@@ -42,6 +47,8 @@ import pexpect
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPT = re.compile(r"rvisor:[^\r\n]*# ")
 MARK = "__DISK_BENCH__"
+IOPS_N = 2000  # 4 KiB O_DIRECT reads, one at a time: the per-request round trip
+LOOP_N = 20000  # iterations of a busybox sh loop: guest CPU speed, no I/O at all
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -136,33 +143,58 @@ def make_image(path, fmt, size_mb):
                        check=True)
 
 
-def measure(kind, fmt, args, workdir, logf):
-    """Boot `kind` with a fresh `fmt` image; return {"write": [MB/s...], "read": [...]}."""
+def measure(fmt, args, workdir, logf):
+    """Boot both VMMs, each with a fresh `fmt` image, and time them in turns.
+
+    Returns {kind: {"write": [MB/s...], "read": [...]}}. Both VMs stay up for
+    the whole format; while one works the other idles at its prompt (an
+    idle guest costs next to no host CPU), and the order alternates rep by
+    rep, so that drifts in host load hit both alike.
+    """
     n = args.size_mb
-    image = os.path.join(workdir, f"disk-{kind}.{fmt}")
-    make_image(image, fmt, n * args.reps + 16)
-    vm = VM(kind, args, image, fmt, logf)
-    res = {"write": [], "read": []}
+    mb = n * (1 << 20) / 1e6
+    vms, images = {}, []
+    res = {k: {"write": [], "read": [], "iops": [], "cpu": []} for k in ("qemu", "rvisor")}
     try:
-        vm.start(args.boot_timeout)
+        for kind in ("qemu", "rvisor"):
+            image = os.path.join(workdir, f"disk-{kind}.{fmt}")
+            make_image(image, fmt, n * args.reps + 16)
+            images.append(image)
+            vms[kind] = VM(kind, args, image, fmt, logf)
+            vms[kind].start(args.boot_timeout)
         for rep in range(args.reps):
+            order = ["qemu", "rvisor"] if rep % 2 == 0 else ["rvisor", "qemu"]
             seek = rep * n
-            w = vm.timed(f"dd if=/dev/zero of=/dev/vda bs=1M count={n} seek={seek} conv=fsync "
-                         "2>/dev/null", args.cmd_timeout)
-            r = vm.timed(f"echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=1M "
-                         f"count={n} skip={seek} 2>/dev/null", args.cmd_timeout)
-            mb = n * (1 << 20) / 1e6
-            res["write"].append(mb / w if w > 0 else None)
-            res["read"].append(mb / r if r > 0 else None)
-            log(f"{kind} {fmt} rep {rep + 1}: write {mb / w:.1f} MB/s ({w:.2f} s), "
-                f"read {mb / r:.1f} MB/s ({r:.2f} s)")
-        status = vm.poweroff()
-        if status != 0:
-            raise BenchError(f"{kind}: exit status {status} after poweroff")
+            for kind in order:
+                t = vms[kind].timed(f"dd if=/dev/zero of=/dev/vda bs=1M count={n} seek={seek} "
+                                    "conv=fsync 2>/dev/null", args.cmd_timeout)
+                res[kind]["write"].append(mb / t if t > 0 else None)
+            for kind in order:
+                t = vms[kind].timed(f"echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda "
+                                    f"of=/dev/null bs=1M count={n} skip={seek} 2>/dev/null",
+                                    args.cmd_timeout)
+                res[kind]["read"].append(mb / t if t > 0 else None)
+            for kind in order:
+                t = vms[kind].timed(f"dd if=/dev/vda of=/dev/null bs=4k count={IOPS_N} "
+                                    f"skip={seek * 256} iflag=direct 2>/dev/null", args.cmd_timeout)
+                res[kind]["iops"].append(IOPS_N / t if t > 0 else None)
+            for kind in order:
+                t = vms[kind].timed(f"i=0; while [ $i -lt {LOOP_N} ]; do i=$((i + 1)); done",
+                                    args.cmd_timeout)
+                res[kind]["cpu"].append(LOOP_N / t / 1000 if t > 0 else None)
+            log(f"{fmt} rep {rep + 1}: " + ", ".join(
+                f"{k} write {res[k]['write'][-1]:.1f} read {res[k]['read'][-1]:.1f} MB/s "
+                f"{res[k]['iops'][-1]:.0f} IOPS cpu {res[k]['cpu'][-1]:.1f}" for k in order))
+        for kind, vm in vms.items():
+            status = vm.poweroff()
+            if status != 0:
+                raise BenchError(f"{kind}: exit status {status} after poweroff")
     finally:
-        vm.kill()
-        if os.path.exists(image):
-            os.unlink(image)
+        for vm in vms.values():
+            vm.kill()
+        for image in images:
+            if os.path.exists(image):
+                os.unlink(image)
     return res
 
 
@@ -189,29 +221,30 @@ def main():
     logf = sys.stderr if args.verbose else open(os.path.join(workdir, "disk-console.log"), "w")
     results = {}
     try:
-        for i, fmt in enumerate(args.formats.split(",")):
-            order = ["qemu", "rvisor"] if i % 2 == 0 else ["rvisor", "qemu"]
-            for kind in order:
-                results[(kind, fmt)] = measure(kind, fmt, args, workdir, logf)
+        for fmt in args.formats.split(","):
+            results[fmt] = measure(fmt, args, workdir, logf)
     except BenchError as e:
         print(f"bench/disk.py: {e}", file=sys.stderr)
         return 1
-    print(f"\nvirtio-blk sequential throughput, dd bs=1M, {args.size_mb} MiB, "
-          f"median of {args.reps} (MB/s)")
+    print(f"\nvirtio-blk, median of {args.reps}: sequential dd bs=1M of {args.size_mb} MiB "
+          f"(write, read: MB/s), {IOPS_N} sequential 4 KiB O_DIRECT reads (4k-rd: IOPS),\n"
+          f"and for reference a busybox sh loop without I/O (cpu: 1000 iterations/s)")
     print(f"{'format':8} {'op':6} {'qemu':>9} {'rvisor':>9} {'rvisor/qemu':>12}")
+    print("(ratio: median of the per-rep ratios; the two VMMs ran in turns)")
     table = []
     for fmt in args.formats.split(","):
-        for op in ("write", "read"):
-            q = median(results[("qemu", fmt)][op])
-            r = median(results[("rvisor", fmt)][op])
-            ratio = r / q if q and r else None
+        for op in ("write", "read", "iops", "cpu"):
+            qs, rs = results[fmt]["qemu"][op], results[fmt]["rvisor"][op]
+            q, r = median(qs), median(rs)
+            ratio = median([b / a for a, b in zip(qs, rs) if a and b])
             table.append({"format": fmt, "op": op, "qemu": q, "rvisor": r, "ratio": ratio})
-            print(f"{fmt:8} {op:6} {q or 0:9.1f} {r or 0:9.1f} "
+            name = {"write": "write", "read": "read", "iops": "4k-rd", "cpu": "cpu"}[op]
+            print(f"{fmt:8} {name:6} {q or 0:9.1f} {r or 0:9.1f} "
                   f"{(f'{ratio:.2f}x' if ratio else 'n/a'):>12}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"size_mb": args.size_mb, "reps": args.reps, "table": table,
-                       "raw": {f"{k}-{f}": v for (k, f), v in results.items()}}, f, indent=1)
+                       "raw": results}, f, indent=1)
     return 0
 
 
