@@ -25,6 +25,10 @@ void hart_reset(struct hart *h, int hartid, uint64_t entry)
     h->hartid = hartid;
     h->pc = entry;
     h->priv = PRV_S;
+    /* As firmware (OpenSBI) leaves it: U-mode may read cycle/time/instret,
+     * which the vDSO's clock_gettime relies on; Linux itself only sets it
+     * from its SBI PMU driver, which we do not offer. */
+    h->scounteren = 7;
     h->stimecmp = ~0ull;
     h->resv = ~0ull;
     mmu_flush(h);
