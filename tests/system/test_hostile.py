@@ -45,6 +45,7 @@ def programs(tmp_path_factory):
         elf, binf = str(d / (name + ".elf")), str(d / (name + ".bin"))
         cmd = ([CROSS + "gcc"] + CFLAGS + ["-I" + RT, "-T", os.path.join(RT, "link.ld"),
                                            os.path.join(RT, "head.S"), os.path.join(RT, "rt.c"),
+                                           os.path.join(RT, "smp.c"),
                                            os.path.join(HOSTILE, name + ".c"), "-o", elf])
         r = subprocess.run(cmd, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
