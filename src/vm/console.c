@@ -117,5 +117,7 @@ void console_close(struct console *c)
         return;
     if (c->raw)
         tcsetattr(c->fd, TCSANOW, &c->saved);
+    /* called after the I/O thread has stopped, before the loop is freed */
+    evtimer_free(c->vm->loop, c->retry);
     free(c);
 }
