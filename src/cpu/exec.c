@@ -184,7 +184,7 @@ static uint64_t rem32(int32_t a, int32_t b)
 }
 
 /* CSR instruction (Zicsr). rd == 32 means x0: csrrw then does not read. */
-static bool exec_csr(struct hart *h, const struct insn *in)
+bool exec_csr(struct hart *h, const struct insn *in)
 {
     unsigned csr = (unsigned)in->imm;
     enum op op = (enum op)in->op;

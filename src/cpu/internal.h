@@ -26,8 +26,9 @@ struct block {
     uint32_t pgen; /* ram->code_gen[pfn] at decode */
     uint32_t pfn;  /* RAM page the block was decoded from */
     uint32_t n;    /* instructions, not counting the end marker */
-    uint32_t hits; /* executions while untranslated (cpu/jit), or JIT_NEVER */
-    void *jit;     /* translated code (cpu/jit/jit.h), or NULL */
+    uint32_t hits;     /* executions while untranslated (cpu/jit), or JIT_NEVER */
+    uint32_t jit_body; /* offset in the code of the entry that skips the checks */
+    void *jit;         /* translated code (cpu/jit/jit.h), or NULL */
     struct insn in[];
 };
 
@@ -100,6 +101,8 @@ int interp_run(struct hart *h, int64_t *left);
 
 /* A-extension op (exec.c). Returns false with h->exc_* set on a fault. */
 bool exec_atomic(struct hart *h, const struct insn *in);
+/* Zicsr op (exec.c). Returns false, with no effect, if it is illegal. */
+bool exec_csr(struct hart *h, const struct insn *in);
 
 /* CSR access from an instruction. Return 0, or -1 for an illegal
  * instruction (unknown CSR, privilege too low, write to a read-only CSR). */

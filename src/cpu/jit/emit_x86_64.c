@@ -20,6 +20,8 @@ enum {
     F_66 = 2,       /* 0x66: 16-bit operand size */
     F_BYTE_REG = 4, /* the ModRM reg field is a byte register */
     F_BYTE_RM = 8,  /* the ModRM rm field is a byte register */
+    F_F2 = 16,      /* 0xf2 / 0xf3: mandatory prefixes of SSE scalar ops */
+    F_F3 = 32,
 };
 
 void emit_init(struct emit *e, uint8_t *buf, uint64_t size)
@@ -36,13 +38,6 @@ static void put(struct emit *e, uint8_t b)
         *e->p++ = b;
     else
         e->full = true;
-}
-
-void emit_mfence(struct emit *e)
-{
-    put(e, 0x0f);
-    put(e, 0xae);
-    put(e, 0xf0);
 }
 
 static void put32(struct emit *e, uint32_t v)
@@ -76,6 +71,10 @@ static void prefix_rex(struct emit *e, unsigned f, unsigned reg, unsigned index,
 {
     if (f & F_66)
         put(e, 0x66);
+    if (f & F_F2)
+        put(e, 0xf2);
+    if (f & F_F3)
+        put(e, 0xf3);
     uint8_t rex = (uint8_t)(0x40 | ((f & F_W) ? 8 : 0) | ((reg & 8) ? 4 : 0) |
                             ((index & 8) ? 2 : 0) | ((base & 8) ? 1 : 0));
     if (rex != 0x40 || ((f & F_BYTE_REG) && is_byte_hi(reg)) ||
@@ -100,12 +99,9 @@ static void enc_rr(struct emit *e, unsigned f, uint32_t op, unsigned reg, unsign
     put(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
 }
 
-static void enc_rm(struct emit *e, unsigned f, uint32_t op, unsigned reg, struct x86_mem m)
+/* ModRM, SIB and displacement for a memory operand. */
+static void modrm_mem(struct emit *e, unsigned reg, struct x86_mem m)
 {
-    assert(m.base != NOREG && m.index != RSP);
-    unsigned index = m.index == NOREG ? 0 : m.index;
-    prefix_rex(e, f & ~(unsigned)F_BYTE_RM, reg, index, m.base);
-    opcode(e, op);
     unsigned mod = (m.disp == 0 && (m.base & 7) != RBP) ? 0 : fits8(m.disp) ? 1 : 2;
     bool sib = m.index != NOREG || (m.base & 7) == RSP;
     put(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (sib ? 4 : (m.base & 7))));
@@ -118,6 +114,15 @@ static void enc_rm(struct emit *e, unsigned f, uint32_t op, unsigned reg, struct
         put(e, (uint8_t)m.disp);
     else if (mod == 2)
         put32(e, (uint32_t)m.disp);
+}
+
+static void enc_rm(struct emit *e, unsigned f, uint32_t op, unsigned reg, struct x86_mem m)
+{
+    assert(m.base != NOREG && m.index != RSP);
+    unsigned index = m.index == NOREG ? 0 : m.index;
+    prefix_rex(e, f & ~(unsigned)F_BYTE_RM, reg, index, m.base);
+    opcode(e, op);
+    modrm_mem(e, reg, m);
 }
 
 static unsigned w(bool w64)
@@ -381,4 +386,50 @@ void emit_bind(struct emit *e, uint8_t *site)
 {
     if (site)
         emit_patch_rel32(site, e->p);
+}
+
+void emit_movq_xm(struct emit *e, enum x86_xmm x, struct x86_mem m)
+{
+    enc_rm(e, F_F3, 0x0f7e, x, m);
+}
+
+void emit_movq_mx(struct emit *e, struct x86_mem m, enum x86_xmm x)
+{
+    enc_rm(e, F_66, 0x0fd6, x, m);
+}
+
+void emit_movq_rx(struct emit *e, enum x86_reg r, enum x86_xmm x)
+{
+    enc_rr(e, F_66 | F_W, 0x0f7e, x, r);
+}
+
+void emit_sse_sd(struct emit *e, enum x86_sse op, enum x86_xmm x, struct x86_mem m)
+{
+    enc_rm(e, F_F2, 0x0f00 | op, x, m);
+}
+
+void emit_ucomisd(struct emit *e, enum x86_xmm x, struct x86_mem m)
+{
+    enc_rm(e, F_66, 0x0f2e, x, m);
+}
+
+void emit_vfma_sd(struct emit *e, enum x86_fma op, enum x86_xmm dst, enum x86_xmm src1,
+                  struct x86_mem m)
+{
+    assert(m.base != NOREG && m.index != RSP);
+    unsigned index = m.index == NOREG ? 0 : m.index;
+    /* 3-byte VEX (SDM §2.3.5): inverted R, X, B; map 0F38; W1, inverted vvvv, L0, pp 66 */
+    put(e, 0xc4);
+    put(e, (uint8_t)((((dst >> 3) & 1) ^ 1) << 7 | (((index >> 3) & 1) ^ 1) << 6 |
+                     (((m.base >> 3) & 1) ^ 1) << 5 | 0x02));
+    put(e, (uint8_t)(0x80 | ((~(unsigned)src1 & 15u) << 3) | 0x01));
+    put(e, (uint8_t)op);
+    modrm_mem(e, dst, m);
+}
+
+void emit_mfence(struct emit *e)
+{
+    put(e, 0x0f);
+    put(e, 0xae);
+    put(e, 0xf0);
 }

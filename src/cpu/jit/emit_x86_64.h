@@ -23,6 +23,15 @@ enum x86_reg {
     NOREG = 0xff, /* "no index register" in a memory operand */
 };
 
+/* SSE registers (only xmm0..xmm7 are used). */
+enum x86_xmm { XMM0, XMM1, XMM2, XMM3 };
+
+/* Scalar double arithmetic (the second opcode byte after f2 0f). */
+enum x86_sse { SSE_ADD = 0x58, SSE_MUL = 0x59, SSE_SUB = 0x5c, SSE_DIV = 0x5e };
+
+/* FMA3 scalar double, 213 form (dst = src1 * dst + mem), VEX opcodes. */
+enum x86_fma { FMA_ADD = 0xa9, FMA_SUB = 0xab, FMA_NADD = 0xad, FMA_NSUB = 0xaf };
+
 /* Condition codes (the low nibble of Jcc / SETcc / CMOVcc). */
 enum x86_cc {
     CC_O = 0, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A,
@@ -66,6 +75,17 @@ struct emit {
 };
 
 void emit_init(struct emit *e, uint8_t *buf, uint64_t size);
+
+/* SSE2: movq xmm, m64; movq m64, xmm; movq r64, xmm; {add,sub,mul,div}sd
+ * xmm, m64; ucomisd xmm, m64. */
+void emit_movq_xm(struct emit *e, enum x86_xmm x, struct x86_mem m);
+void emit_movq_mx(struct emit *e, struct x86_mem m, enum x86_xmm x);
+void emit_movq_rx(struct emit *e, enum x86_reg r, enum x86_xmm x);
+void emit_sse_sd(struct emit *e, enum x86_sse op, enum x86_xmm x, struct x86_mem m);
+void emit_ucomisd(struct emit *e, enum x86_xmm x, struct x86_mem m);
+/* FMA3 (needs the host's fma feature): dst := src1 * dst +- m64, one rounding. */
+void emit_vfma_sd(struct emit *e, enum x86_fma op, enum x86_xmm dst, enum x86_xmm src1,
+                  struct x86_mem m);
 
 /* mfence: the full barrier that orders earlier stores before later loads. */
 void emit_mfence(struct emit *e);

@@ -135,6 +135,27 @@ static void test_control(void)
     CASE("41 5c", emit_pop(&e, R12));
     CASE("5d", emit_pop(&e, RBP));
     CASE("c3", emit_ret(&e));
+    CASE("0f ae f0", emit_mfence(&e));
+}
+
+static void test_sse(void)
+{
+    CASE("f3 0f 7e 83 00 01 00 00", emit_movq_xm(&e, XMM0, x86_m(RBX, 0x100)));
+    CASE("f3 0f 7e 4b 08", emit_movq_xm(&e, XMM1, x86_m(RBX, 8)));
+    CASE("f3 41 0f 7e 04 24", emit_movq_xm(&e, XMM0, x86_m(R12, 0)));
+    CASE("66 0f d6 83 00 01 00 00", emit_movq_mx(&e, x86_m(RBX, 0x100), XMM0));
+    CASE("66 48 0f 7e c0", emit_movq_rx(&e, RAX, XMM0));
+    CASE("66 48 0f 7e c9", emit_movq_rx(&e, RCX, XMM1));
+    CASE("f2 0f 58 83 08 01 00 00", emit_sse_sd(&e, SSE_ADD, XMM0, x86_m(RBX, 0x108)));
+    CASE("f2 0f 5c 83 08 01 00 00", emit_sse_sd(&e, SSE_SUB, XMM0, x86_m(RBX, 0x108)));
+    CASE("f2 0f 59 4b 10", emit_sse_sd(&e, SSE_MUL, XMM1, x86_m(RBX, 0x10)));
+    CASE("f2 0f 5e 83 00 02 00 00", emit_sse_sd(&e, SSE_DIV, XMM0, x86_m(RBX, 0x200)));
+    CASE("66 0f 2e 83 18 01 00 00", emit_ucomisd(&e, XMM0, x86_m(RBX, 0x118)));
+    /* vfmadd213sd xmm0, xmm1, [rbx+0x120] and friends */
+    CASE("c4 e2 f1 a9 83 20 01 00 00", emit_vfma_sd(&e, FMA_ADD, XMM0, XMM1, x86_m(RBX, 0x120)));
+    CASE("c4 e2 f1 ab 83 20 01 00 00", emit_vfma_sd(&e, FMA_SUB, XMM0, XMM1, x86_m(RBX, 0x120)));
+    CASE("c4 e2 f1 ad 43 08", emit_vfma_sd(&e, FMA_NADD, XMM0, XMM1, x86_m(RBX, 8)));
+    CASE("c4 c2 f1 af 45 08", emit_vfma_sd(&e, FMA_NSUB, XMM0, XMM1, x86_m(R13, 8)));
     CASE("ff d0", emit_call_r(&e, RAX));
     CASE("41 ff d3", emit_call_r(&e, R11));
     CASE("ff e2", emit_jmp_r(&e, RDX));
@@ -176,6 +197,7 @@ int main(void)
     test_alu();
     test_muldiv();
     test_control();
+    test_sse();
     test_full();
     printf("%d cases, %d failed\n", cases, failures);
     return failures ? 1 : 0;

@@ -79,6 +79,8 @@ struct jit *jit_create(void)
     j->buf = p;
     j->size = JIT_BUF_SIZE;
     j->hot = jit_hot_threshold();
+    __builtin_cpu_init();
+    j->fma = __builtin_cpu_supports("fma");
     struct emit e;
     emit_init(&e, j->buf, j->size);
     jit_gen_stubs(&e, j);
@@ -131,7 +133,13 @@ void jit_link(struct hart *h, uint64_t pc)
     if (!b || !b->jit || (((uintptr_t)b->key ^ (uintptr_t)src->key) >> RAM_PAGE_SHIFT) ||
         b->gen != src->gen || b->pgen != src->pgen)
         return;
-    emit_patch_rel32(site, b->jit);
+    /* A forward jump may skip the target's block-boundary checks: a cycle of
+     * chained blocks needs a backward jump (or a lookup), which does them,
+     * so pending interrupts and requests wait at most a few blocks. */
+    const uint8_t *to = b->jit;
+    if ((uintptr_t)b->key > (uintptr_t)src->key)
+        to += b->jit_body;
+    emit_patch_rel32(site, to);
 }
 
 bool jit_translate(struct hart *h, struct block *b, uint64_t pc)
@@ -147,13 +155,15 @@ bool jit_translate(struct hart *h, struct block *b, uint64_t pc)
     }
     struct emit e;
     emit_init(&e, j->free, JIT_BLOCK_ROOM);
-    unsigned n = jit_gen_block(&e, j, b);
+    uint32_t body;
+    unsigned n = jit_gen_block(&e, j, b, &body);
     if (n == 0 || e.full) { /* e.full cannot happen within JIT_BLOCK_ROOM */
         b->hits = JIT_NEVER;
         j->nfail++;
         return false;
     }
     b->jit = j->free;
+    b->jit_body = body;
     j->free += (e.p - j->free + 15) & ~(uintptr_t)15;
     j->nblocks++;
     j->ninsns += n;

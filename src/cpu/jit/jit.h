@@ -64,6 +64,7 @@ struct jit {
     const uint8_t *lookup;     /* jump-cache probe: r12 = target pc */
     const uint8_t *lookup_jc2; /* its second level (see translate.c) */
     uint32_t hot;              /* translate a block on its hot-th execution */
+    bool fma;                  /* the host has FMA3 (vfmadd) */
     FILE *perfmap;             /* RVISOR_JIT_PERFMAP=1: /tmp/perf-PID.map for perf */
     /* statistics (RVISOR_JIT_STATS=1 prints them at cpu_destroy) */
     uint64_t nblocks, ninsns, nbytes, nflush, nfail;
@@ -101,10 +102,11 @@ static inline bool jit_hot(struct hart *h, struct jit *j, struct block *b, uint6
 }
 
 /* Generate the code for `b` into `e` (translate.c). Returns the number of
- * instructions translated (0: nothing worth running). The jit provides the
- * shared stubs the code jumps to. */
+ * instructions translated (0: nothing worth running) and the offset of the
+ * entry point after the block-boundary checks in *body. The jit provides
+ * the shared stubs the code jumps to. */
 struct emit;
-unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *b);
+unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *b, uint32_t *body);
 /* Generate the shared entry, exit and lookup stubs at the start of the
  * buffer (translate.c). */
 void jit_gen_stubs(struct emit *e, struct jit *j);

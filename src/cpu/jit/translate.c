@@ -14,9 +14,9 @@
  * else 0: the privilege and sstatus.SIE change only in interpreted ops).
  *
  * Register cache: within a block, the guest x registers it uses most live
- * in r8-r11, rdi, r15, loaded after the entry checks (those read before
- * written) and written back before every exit and helper call (those
- * written so far: known statically, since a block is straight-line code).
+ * in r8-r11, rdi, r15, loaded after the entry checks and written back
+ * before every exit and helper call (those written so far: known
+ * statically, since a block is straight-line code).
  * Between blocks, h->x[] holds every register.
  *
  * Chaining: each block starts with the checks the interpreter makes at a
@@ -25,8 +25,10 @@
  * the same guest page as the block's start is a jmp that the first run
  * sends to C (jit_link) and that is then patched to the target's code: the
  * target is fixed by the block's own physical page, and both blocks share
- * one validity (same page, same generation). Other exits, and jalr, probe
- * the jump cache inline with the checks of jc_lookup.
+ * one validity (same page, same generation); a forward one enters past the
+ * target's checks, since any loop has a backward jump or a lookup. Other
+ * exits, and jalr, probe the jump caches inline with the checks of
+ * jc_lookup and jc2_lookup.
  *
  * Faults leave through JIT_FAULT with the instruction's pc, so the
  * interpreter raises the trap exactly as it would have; ops not translated
@@ -238,8 +240,9 @@ static void cache_plan(struct tr *t, uint32_t *load)
 }
 
 /* The interpreter's block-boundary checks (r12 = this block's pc; the
- * blocks before it are accounted for), then the register cache fill. */
-static void gen_entry(struct tr *t)
+ * blocks before it are accounted for), then the register cache fill, the
+ * entry at offset *body for forward chained jumps (jit_link). */
+static void gen_entry(struct tr *t, uint32_t *body)
 {
     struct emit *e = t->e;
     const uint8_t *out = t->j->exit_here;
@@ -254,11 +257,12 @@ static void gen_entry(struct tr *t)
     emit_load(e, 4, false, RAX, jit_hmem(HOFF(code_epoch_seen)));
     emit_alu_rm(e, false, ALU_CMP, RAX, x86_m(R_RAM, (int32_t)offsetof(struct ram, code_epoch)));
     emit_jcc_to(e, CC_NE, out);
+    *body = (uint32_t)(e->p - e->start);
     uint32_t load;
     cache_plan(t, &load);
-    for (unsigned i = 0; i < t->ncached; i++)
-        if (load & (1u << t->xr_of[i]))
-            emit_load(e, 8, false, cache_reg[i], jit_xmem(t->xr_of[i]));
+    /* All of them, even those written first: then a cached register is
+     * right wherever the code reads it, whatever jit_insn_regs says. */
+    jit_reload(t);
 }
 
 struct stub *jit_add_stub(struct tr *t, enum stub_kind kind, uint8_t *site)
@@ -269,7 +273,7 @@ struct stub *jit_add_stub(struct tr *t, enum stub_kind kind, uint8_t *site)
     }
     struct stub *s = &t->stubs[t->nstubs++];
     *s = (struct stub){.kind = kind,
-                       .site = {site, NULL},
+                       .site = {site, NULL, NULL},
                        .in = &t->b->in[t->k],
                        .k = t->k,
                        .off = t->off,
@@ -339,8 +343,8 @@ static void gen_stubs(struct tr *t)
     struct emit *e = t->e;
     for (unsigned i = 0; i < t->nstubs; i++) {
         struct stub *s = &t->stubs[i];
-        emit_bind(e, s->site[0]);
-        emit_bind(e, s->site[1]);
+        for (unsigned i = 0; i < 3; i++)
+            emit_bind(e, s->site[i]);
         switch (s->kind) {
         case STUB_LOAD:
         case STUB_STORE: jit_gen_mem_stub(t, s); break;
@@ -350,20 +354,23 @@ static void gen_stubs(struct tr *t)
             jit_stop(t, s->kind == STUB_RESUME ? JIT_RESUME : JIT_FAULT, s->k, s->off);
             break;
         case STUB_CHAIN: gen_chain_stub(t, s); break;
+        case STUB_FPU: jit_gen_fpu_stub(t, s); break;
         }
     }
 }
 
-static bool is_jump(const struct insn *in)
+/* Translated instructions that end the code themselves (control
+ * transfers, CSR ops). */
+static bool ends_code(const struct insn *in)
 {
-    return in->op >= OP_JAL && in->op <= OP_BGEU;
+    return (in->op >= OP_JAL && in->op <= OP_BGEU) || (in->op >= OP_CSRRW && in->op <= OP_CSRRCI);
 }
 
-unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *b)
+unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *b, uint32_t *body)
 {
     struct tr t = {.e = e, .j = j, .b = b};
     unsigned k = 0;
-    gen_entry(&t);
+    gen_entry(&t, body);
     while (k < b->n) {
         const struct insn *in = &b->in[k];
         t.k = k;
@@ -377,7 +384,7 @@ unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *
     if (k < b->n) { /* stopped before an untranslated instruction */
         jit_writeback(&t, t.dirty);
         jit_stop(&t, JIT_RESUME, k, t.off);
-    } else if (!is_jump(&b->in[k - 1])) { /* fell off the end: page end or BLOCK_MAX */
+    } else if (!ends_code(&b->in[k - 1])) { /* fell off the end: page end or BLOCK_MAX */
         jit_end_pc(&t, t.off);
     }
     gen_stubs(&t);

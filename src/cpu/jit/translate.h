@@ -30,12 +30,12 @@
 #define MAX_STUBS 192
 
 /* Out-of-line code emitted after the block body. */
-enum stub_kind { STUB_LOAD, STUB_STORE, STUB_RESUME, STUB_FAULT, STUB_CHAIN };
+enum stub_kind { STUB_LOAD, STUB_STORE, STUB_RESUME, STUB_FAULT, STUB_CHAIN, STUB_FPU };
 
 struct stub {
     enum stub_kind kind;
-    uint8_t *site[2]; /* rel32 jumps to this stub (NULL: unused) */
-    uint8_t *back;    /* where a load/store slow path rejoins the body */
+    uint8_t *site[3]; /* rel32 jumps to this stub (NULL: unused) */
+    uint8_t *back;    /* where a slow path rejoins the body */
     const struct insn *in;
     unsigned k;     /* index of the instruction in its block */
     int32_t off;    /* its pc relative to the block's */
@@ -104,6 +104,10 @@ struct stub *jit_fs_check(struct tr *t);
 bool jit_gen_insn(struct tr *t, const struct insn *in, bool last);
 /* The out-of-line slow path of a load or store (translate_ops.c). */
 void jit_gen_mem_stub(struct tr *t, struct stub *s);
+/* F/D ops (translate_fp.c): the common double ops inline, under the
+ * conditions of fpu.c's fast paths, everything else through fpu_exec. */
+void jit_gen_fp(struct tr *t, const struct insn *in);
+void jit_gen_fpu_stub(struct tr *t, struct stub *s);
 /* Guest registers an instruction reads and writes, as bit masks over
  * x1..x31, for the register cache (translate_ops.c). */
 void jit_insn_regs(const struct insn *in, uint32_t *reads, uint32_t *writes);

@@ -370,22 +370,50 @@ static void gen_jalr(struct tr *t, const struct insn *in)
     jit_end_rax(t);
 }
 
-/* F/D arithmetic through fpu_exec, as the interpreter does it; an illegal
- * rounding mode or FS == Off resumes the interpreter, which raises it
- * (fpu_exec has no side effect when it refuses). */
-static void gen_fp(struct tr *t, const struct insn *in)
-{
-    struct stub *s = jit_fs_check(t);
-    jit_call_helper(t, (const void *)fpu_exec, in);
-    emit_test_rr(t->e, false, RAX, RAX);
-    s->site[1] = emit_jcc_fwd(t->e, CC_NE);
-}
-
 static void gen_atomic(struct tr *t, const struct insn *in)
 {
     jit_call_helper(t, (const void *)exec_atomic, in);
     emit_test8_rr(t->e, RAX, RAX);
     jit_add_stub(t, STUB_FAULT, emit_jcc_fwd(t->e, CC_E));
+}
+
+/*
+ * CSRs the translated code may access itself, through exec_csr: those
+ * whose access changes nothing that a run of translated code holds fixed
+ * (privilege, sstatus.SIE, address translation) and whose value does not
+ * depend on the instruction count (cycle and instret do: it is accounted
+ * when the run ends). sie and sip may make an interrupt pending: the next
+ * block's entry checks see it.
+ */
+static bool csr_in_jit(unsigned csr)
+{
+    switch (csr) {
+    case 0x001: /* fflags */
+    case 0x002: /* frm */
+    case 0x003: /* fcsr */
+    case 0xc01: /* time */
+    case 0x104: /* sie */
+    case 0x105: /* stvec */
+    case 0x106: /* scounteren */
+    case 0x10a: /* senvcfg */
+    case 0x140: /* sscratch */
+    case 0x141: /* sepc */
+    case 0x142: /* scause */
+    case 0x143: /* stval */
+    case 0x144: /* sip */
+    case 0x14d: /* stimecmp */ return true;
+    }
+    return false;
+}
+
+/* A CSR op ends its block; an illegal access resumes the interpreter,
+ * which raises it (exec_csr has no effect then). */
+static void gen_csr(struct tr *t, const struct insn *in)
+{
+    jit_call_helper(t, (const void *)exec_csr, in);
+    emit_test8_rr(t->e, RAX, RAX);
+    jit_add_stub(t, STUB_RESUME, emit_jcc_fwd(t->e, CC_E));
+    jit_end_pc(t, t->off + in->len);
 }
 
 static bool gen_alu(struct tr *t, const struct insn *in)
@@ -473,7 +501,7 @@ bool jit_gen_insn(struct tr *t, const struct insn *in, bool last)
         return true;
     }
     if (op >= OP_FP_FIRST && op <= OP_FP_LAST) {
-        gen_fp(t, in);
+        jit_gen_fp(t, in);
         return true;
     }
     if (op == OP_FENCE) {
@@ -493,6 +521,16 @@ bool jit_gen_insn(struct tr *t, const struct insn *in, bool last)
     case OP_BGEU: gen_branch(t, in); return true;
     case OP_JAL: gen_jal(t, in); return true;
     case OP_JALR: gen_jalr(t, in); return true;
+    case OP_CSRRW:
+    case OP_CSRRS:
+    case OP_CSRRC:
+    case OP_CSRRWI:
+    case OP_CSRRSI:
+    case OP_CSRRCI:
+        if (!csr_in_jit((unsigned)in->imm))
+            return false;
+        gen_csr(t, in);
+        return true;
     default: return false;
     }
 }
@@ -522,5 +560,9 @@ void jit_insn_regs(const struct insn *in, uint32_t *reads, uint32_t *writes)
         *reads = r1 | r2;
     } else if (op >= OP_FLW && op <= OP_FSD) {
         *reads = r1; /* the address; the data is in f registers */
+    } else if ((op >= OP_FCVT_S_W && op <= OP_FMV_W_X) || (op >= OP_FCVT_D_W && op <= OP_FMV_D_X)) {
+        *reads = r1; /* integer sources of F/D ops */
+    } else if ((op >= OP_FCVT_W_S && op <= OP_FLE_S) || (op >= OP_FCVT_W_D && op <= OP_FLE_D)) {
+        *writes = wd; /* integer results of F/D ops */
     }
 }
