@@ -239,30 +239,69 @@ static void cache_plan(struct tr *t, uint32_t *load)
     }
 }
 
-/* The interpreter's block-boundary checks (r12 = this block's pc; the
- * blocks before it are accounted for), then the register cache fill, the
- * entry at offset *body for forward chained jumps (jit_link). */
+/* The interpreter's block-boundary checks (budget, requests from other
+ * threads, pending and enabled interrupts, code_epoch): each one that fires
+ * jumps to `out`, or, with out NULL, to a forward site put in sites[]. */
+static void gen_checks(struct tr *t, const uint8_t *out, uint8_t *sites[4])
+{
+    struct emit *e = t->e;
+    static const enum x86_cc cc[4] = {CC_LE, CC_NE, CC_NE, CC_NE};
+    for (unsigned i = 0; i < 4; i++) {
+        switch (i) {
+        case 0: emit_test_rr(e, true, R_LEFT, R_LEFT); break;
+        case 1: emit_alu_mi(e, false, ALU_CMP, jit_hmem(HOFF(exit_request)), 0); break;
+        case 2:
+            emit_load(e, 8, false, RAX, jit_hmem(HOFF(mip)));
+            emit_alu_rm(e, true, ALU_AND, RAX, jit_hmem(HOFF(sie)));
+            emit_alu_rm(e, true, ALU_AND, RAX, x86_m(RSP, 8));
+            break;
+        default:
+            emit_load(e, 4, false, RAX, jit_hmem(HOFF(code_epoch_seen)));
+            emit_alu_rm(e, false, ALU_CMP, RAX,
+                        x86_m(R_RAM, (int32_t)offsetof(struct ram, code_epoch)));
+            break;
+        }
+        if (out)
+            emit_jcc_to(e, cc[i], out);
+        else
+            sites[i] = emit_jcc_fwd(e, cc[i]);
+    }
+}
+
+/* Block entry (r12 = this block's pc; the blocks before it are accounted
+ * for): the checks, then the register cache fill; *body is the offset of
+ * the entry for forward chained jumps (jit_link), which skips the checks. */
 static void gen_entry(struct tr *t, uint32_t *body)
 {
     struct emit *e = t->e;
-    const uint8_t *out = t->j->exit_here;
-    emit_test_rr(e, true, R_LEFT, R_LEFT);
-    emit_jcc_to(e, CC_LE, out);
-    emit_alu_mi(e, false, ALU_CMP, jit_hmem(HOFF(exit_request)), 0);
-    emit_jcc_to(e, CC_NE, out);
-    emit_load(e, 8, false, RAX, jit_hmem(HOFF(mip)));
-    emit_alu_rm(e, true, ALU_AND, RAX, jit_hmem(HOFF(sie)));
-    emit_alu_rm(e, true, ALU_AND, RAX, x86_m(RSP, 8));
-    emit_jcc_to(e, CC_NE, out);
-    emit_load(e, 4, false, RAX, jit_hmem(HOFF(code_epoch_seen)));
-    emit_alu_rm(e, false, ALU_CMP, RAX, x86_m(R_RAM, (int32_t)offsetof(struct ram, code_epoch)));
-    emit_jcc_to(e, CC_NE, out);
+    gen_checks(t, t->j->exit_here, NULL);
     *body = (uint32_t)(e->p - e->start);
     uint32_t load;
     cache_plan(t, &load);
     /* All of them, even those written first: then a cached register is
      * right wherever the code reads it, whatever jit_insn_regs says. */
     jit_reload(t);
+    t->loop_top = e->p;
+    /* Around a self loop a cached register may be ahead of h->x[] at the
+     * top: count them all as written. */
+    if (t->self_loop)
+        t->dirty = (1u << t->ncached) - 1;
+}
+
+/* The back edge of a self loop: retire the block, make the boundary checks
+ * with the registers still cached, and go round again; leave through a
+ * block boundary at the top if a check fires. */
+static void gen_loop_back(struct tr *t)
+{
+    struct emit *e = t->e;
+    uint8_t *sites[4];
+    emit_alu_ri(e, true, ALU_SUB, R_LEFT, (int32_t)t->b->n);
+    gen_checks(t, NULL, sites);
+    emit_jmp_to(e, t->loop_top);
+    for (unsigned i = 0; i < 4; i++)
+        emit_bind(e, sites[i]);
+    jit_writeback(t, t->dirty);
+    emit_jmp_to(e, t->j->exit_here);
 }
 
 struct stub *jit_add_stub(struct tr *t, enum stub_kind kind, uint8_t *site)
@@ -302,6 +341,10 @@ static void gen_retire(struct tr *t)
 void jit_end_pc(struct tr *t, int64_t delta)
 {
     struct emit *e = t->e;
+    if (delta == 0 && t->self_loop) {
+        gen_loop_back(t);
+        return;
+    }
     gen_retire(t);
     jit_pc_rel(t, R_PC, delta);
     int64_t at = (int64_t)((uintptr_t)t->b->key & 0xfff) + delta;
@@ -366,10 +409,23 @@ static bool ends_code(const struct insn *in)
     return (in->op >= OP_JAL && in->op <= OP_BGEU) || (in->op >= OP_CSRRW && in->op <= OP_CSRRCI);
 }
 
+/* Does the block end with a branch or jal that may go back to its start? */
+static bool is_self_loop(const struct block *b)
+{
+    const struct insn *last = &b->in[b->n - 1];
+    if (!(last->op == OP_JAL || (last->op >= OP_BEQ && last->op <= OP_BGEU)))
+        return false;
+    int64_t off = 0;
+    for (unsigned k = 0; k + 1 < b->n; k++)
+        off += b->in[k].len;
+    return off + last->imm == 0;
+}
+
 unsigned jit_gen_block(struct emit *e, const struct jit *j, const struct block *b, uint32_t *body)
 {
     struct tr t = {.e = e, .j = j, .b = b};
     unsigned k = 0;
+    t.self_loop = is_self_loop(b);
     gen_entry(&t, body);
     while (k < b->n) {
         const struct insn *in = &b->in[k];

@@ -54,6 +54,10 @@ struct tr {
     uint8_t xr_of[JIT_NCACHE];
     unsigned ncached;
     uint32_t dirty;
+    /* A block whose last instruction may jump back to its first: the
+     * back edge stays in the code with the registers cached (loop_top). */
+    bool self_loop;
+    uint8_t *loop_top;
     unsigned nstubs;
     struct stub stubs[MAX_STUBS];
 };
