@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * net_testutil: helpers for the unit tests of net/ and virtio/net.c:
- * check macros (unless virtio_testutil.h already gave them), Ethernet/IP/
- * TCP frames built by hand, and a byte-by-byte reference checksum to hold
- * the offload code against. Header-only; single-threaded test programs.
+ * Ethernet/IP/TCP frames built by hand and a byte-by-byte reference
+ * checksum to hold the offload code against (checks: util/testcheck.h).
+ * Header-only; single-threaded test programs.
  */
 #ifndef RV_NET_TESTUTIL_H
 #define RV_NET_TESTUTIL_H
@@ -14,33 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef CHECK
-static int nt_failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            nt_failures++;                                                                         \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_EQ(got, want)                                                                        \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_) {                                                                            \
-            fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);    \
-            nt_failures++;                                                                         \
-        }                                                                                          \
-    } while (0)
-
-#define RUN(fn)                                                                                    \
-    do {                                                                                           \
-        int before_ = nt_failures;                                                                 \
-        fn();                                                                                      \
-        fprintf(stderr, "%s %s\n", nt_failures == before_ ? "ok  " : "FAIL", #fn);                 \
-    } while (0)
-#endif
+#include "util/testcheck.h"
 
 static inline uint16_t nt_get16(const uint8_t *p)
 {

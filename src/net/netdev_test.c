@@ -70,7 +70,7 @@ static void bad(const char *spec, const char *what)
     CHECK(!strncmp(e.msg, prefix, strlen(prefix)));
     if (!strstr(e.msg, what)) {
         fprintf(stderr, "message '%s' lacks '%s'\n", e.msg, what);
-        nt_failures++;
+        check_failures++;
     }
     CHECK(!strchr(e.msg, '\n'));
 }
@@ -144,7 +144,7 @@ static void test_slirp_arp(void)
     CHECK_EQ(netdev_parse("user", &c, &e), 0);
     if (netdev_open(&nd, &c, loop, &e) < 0) {
         fprintf(stderr, "%s\n", e.msg);
-        nt_failures++;
+        check_failures++;
         evloop_free(loop);
         return;
     }
@@ -198,5 +198,5 @@ int main(void)
     RUN(test_default_mac);
     RUN(test_slirp_arp);
     RUN(test_slirp_hostfwd_in_use);
-    return nt_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

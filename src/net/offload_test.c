@@ -250,5 +250,5 @@ int main(void)
     RUN(test_tso_hostile);
     RUN(test_ack_replaces);
     RUN(test_ack_not_replaced);
-    return nt_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -317,5 +317,5 @@ int main(void)
     RUN(test_readonly);
     RUN(test_malformed);
     ram_destroy(&ram);
-    return tu_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

@@ -326,5 +326,5 @@ int main(void)
     RUN(test_config_space);
     RUN(test_hostile_registers);
     ram_destroy(&ram);
-    return tu_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

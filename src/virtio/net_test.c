@@ -544,5 +544,5 @@ int main(void)
     RUN(test_rx_hostile);
     RUN(test_random_rings);
     ram_destroy(&ram);
-    return tu_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

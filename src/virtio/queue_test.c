@@ -339,5 +339,5 @@ int main(void)
     RUN(test_event_idx);
     RUN(test_copy_helpers);
     ram_destroy(&ram);
-    return tu_failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

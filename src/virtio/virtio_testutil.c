@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tu_failures;
-
 void tu_ram_init(struct ram *r)
 {
     struct err e = {0};

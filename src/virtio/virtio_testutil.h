@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio_testutil: helpers for the virtio/ unit tests: a check framework,
- * a small guest RAM, and the driver's side of a split virtqueue built by
- * hand (descriptors, available ring, used ring), so tests can write both
+ * virtio_testutil: helpers for the virtio/ unit tests: a small guest
+ * RAM and the driver's side of a split virtqueue built by hand
+ * (descriptors, available ring, used ring), so tests can write both
  * well-formed and hostile rings. Single-threaded test programs only.
  */
 #ifndef RV_VIRTIO_TESTUTIL_H
@@ -13,34 +13,9 @@
 #include <stdio.h>
 
 #include "mem/ram.h"
+#include "util/testcheck.h"
 #include "virtio/mmio.h"
 #include "virtio/queue.h"
-
-extern int tu_failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            tu_failures++;                                                                         \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_EQ(got, want)                                                                        \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_) {                                                                            \
-            fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);    \
-            tu_failures++;                                                                         \
-        }                                                                                          \
-    } while (0)
-
-#define RUN(fn)                                                                                    \
-    do {                                                                                           \
-        int before_ = tu_failures;                                                                 \
-        fn();                                                                                      \
-        fprintf(stderr, "%s %s\n", tu_failures == before_ ? "ok  " : "FAIL", #fn);                 \
-    } while (0)
 
 #define TU_RAM_BASE 0x80000000ull
 #define TU_RAM_SIZE (4ull << 20)
