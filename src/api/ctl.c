@@ -86,12 +86,38 @@ char *ctl_format_event(const char *event, json_t *data)
 
 json_t *ctl_status_to_json(const struct ctl_status *s)
 {
-    return json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b}", "name", s->name, "state",
-                     s->state, "pid", s->pid, "vcpus", s->vcpus, "mem_bytes",
-                     (json_int_t)s->mem_bytes, "uptime_ms", (json_int_t)s->uptime_ms, "cpu_ns",
-                     (json_int_t)s->cpu_ns, "rss_bytes", (json_int_t)s->rss_bytes,
-                     "ram_resident_bytes", (json_int_t)s->ram_resident_bytes, "powerbtn_ready",
-                     s->powerbtn_ready);
+    json_t *j = json_pack(
+        "{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I}", "name", s->name, "state",
+        s->state, "pid", s->pid, "vcpus", s->vcpus, "mem_bytes", (json_int_t)s->mem_bytes,
+        "uptime_ms", (json_int_t)s->uptime_ms, "cpu_ns", (json_int_t)s->cpu_ns, "rss_bytes",
+        (json_int_t)s->rss_bytes, "ram_resident_bytes", (json_int_t)s->ram_resident_bytes,
+        "powerbtn_ready", s->powerbtn_ready, "reboots", (json_int_t)s->reboots, "guest_reboots",
+        (json_int_t)s->guest_reboots);
+    if (!s->has_devices)
+        return j;
+    json_t *disks = json_array(), *nics = json_array();
+    for (int i = 0; i < s->ndisks && i < CTL_MAX_DISKS; i++) {
+        const struct ctl_disk_stats *d = &s->disks[i];
+        json_array_append_new(
+            disks, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", d->device,
+                             "read_requests", (json_int_t)d->read_requests, "write_requests",
+                             (json_int_t)d->write_requests, "read_bytes",
+                             (json_int_t)d->read_bytes, "write_bytes", (json_int_t)d->write_bytes,
+                             "flushes", (json_int_t)d->flushes, "errors", (json_int_t)d->errors));
+    }
+    for (int i = 0; i < s->nnics && i < CTL_MAX_NICS; i++) {
+        const struct ctl_nic_stats *n = &s->nics[i];
+        json_array_append_new(
+            nics, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", n->device,
+                            "backend", n->backend, "rx_packets", (json_int_t)n->rx_packets,
+                            "rx_bytes", (json_int_t)n->rx_bytes, "tx_packets",
+                            (json_int_t)n->tx_packets, "tx_bytes", (json_int_t)n->tx_bytes,
+                            "rx_dropped", (json_int_t)n->rx_dropped, "tx_dropped",
+                            (json_int_t)n->tx_dropped));
+    }
+    json_object_set_new(j, "disks", disks);
+    json_object_set_new(j, "nics", nics);
+    return j;
 }
 
 static int get_u64(const json_t *j, const char *key, uint64_t *out, struct err *e)
@@ -120,6 +146,86 @@ static int copy_str(const json_t *j, const char *key, char *dst, size_t size, st
     return 0;
 }
 
+/* An optional counter: absent is 0. */
+static int get_opt_u64(const json_t *j, const char *prefix, const char *key, uint64_t *out,
+                       struct err *e)
+{
+    int64_t v = 0;
+    if (jsonx_get_int(j, prefix, key, 0, INT64_MAX, &v, e) < 0)
+        return -EINVAL;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int device_name(const json_t *o, const char *prefix, const char *key, char *dst,
+                       size_t size, struct err *e)
+{
+    const char *s = NULL;
+    if (jsonx_get_str(o, prefix, key, &s, size - 1, e) < 0)
+        return -EINVAL;
+    if (!s) {
+        err_set(e, "%s%s: missing", prefix, key);
+        return -EINVAL;
+    }
+    snprintf(dst, size, "%s", s);
+    return 0;
+}
+
+static int disks_from_json(struct ctl_status *s, const json_t *a, struct err *e)
+{
+    size_t i;
+    const json_t *o;
+    if (!json_is_array(a) || json_array_size(a) > CTL_MAX_DISKS) {
+        err_set(e, "status.disks: expected an array of at most %d", CTL_MAX_DISKS);
+        return -EINVAL;
+    }
+    json_array_foreach(a, i, o) {
+        struct ctl_disk_stats *d = &s->disks[i];
+        const char *p = "status.disks[].";
+        if (!json_is_object(o) || device_name(o, p, "device", d->device, sizeof(d->device), e) < 0 ||
+            get_opt_u64(o, p, "read_requests", &d->read_requests, e) < 0 ||
+            get_opt_u64(o, p, "write_requests", &d->write_requests, e) < 0 ||
+            get_opt_u64(o, p, "read_bytes", &d->read_bytes, e) < 0 ||
+            get_opt_u64(o, p, "write_bytes", &d->write_bytes, e) < 0 ||
+            get_opt_u64(o, p, "flushes", &d->flushes, e) < 0 ||
+            get_opt_u64(o, p, "errors", &d->errors, e) < 0) {
+            if (!json_is_object(o))
+                err_set(e, "status.disks: expected objects");
+            return -EINVAL;
+        }
+        s->ndisks = (int)i + 1;
+    }
+    return 0;
+}
+
+static int nics_from_json(struct ctl_status *s, const json_t *a, struct err *e)
+{
+    size_t i;
+    const json_t *o;
+    if (!json_is_array(a) || json_array_size(a) > CTL_MAX_NICS) {
+        err_set(e, "status.nics: expected an array of at most %d", CTL_MAX_NICS);
+        return -EINVAL;
+    }
+    json_array_foreach(a, i, o) {
+        struct ctl_nic_stats *n = &s->nics[i];
+        const char *p = "status.nics[].";
+        if (!json_is_object(o) || device_name(o, p, "device", n->device, sizeof(n->device), e) < 0 ||
+            device_name(o, p, "backend", n->backend, sizeof(n->backend), e) < 0 ||
+            get_opt_u64(o, p, "rx_packets", &n->rx_packets, e) < 0 ||
+            get_opt_u64(o, p, "rx_bytes", &n->rx_bytes, e) < 0 ||
+            get_opt_u64(o, p, "tx_packets", &n->tx_packets, e) < 0 ||
+            get_opt_u64(o, p, "tx_bytes", &n->tx_bytes, e) < 0 ||
+            get_opt_u64(o, p, "rx_dropped", &n->rx_dropped, e) < 0 ||
+            get_opt_u64(o, p, "tx_dropped", &n->tx_dropped, e) < 0) {
+            if (!json_is_object(o))
+                err_set(e, "status.nics: expected objects");
+            return -EINVAL;
+        }
+        s->nnics = (int)i + 1;
+    }
+    return 0;
+}
+
 int ctl_status_from_json(struct ctl_status *s, const json_t *j, struct err *e)
 {
     uint64_t pid = 0, vcpus = 0;
@@ -134,8 +240,17 @@ int ctl_status_from_json(struct ctl_status *s, const json_t *j, struct err *e)
         get_u64(j, "uptime_ms", &s->uptime_ms, e) < 0 || get_u64(j, "cpu_ns", &s->cpu_ns, e) < 0 ||
         get_u64(j, "rss_bytes", &s->rss_bytes, e) < 0 ||
         get_u64(j, "ram_resident_bytes", &s->ram_resident_bytes, e) < 0 ||
-        jsonx_get_bool(j, "status.", "powerbtn_ready", &s->powerbtn_ready, e) < 0)
+        jsonx_get_bool(j, "status.", "powerbtn_ready", &s->powerbtn_ready, e) < 0 ||
+        get_opt_u64(j, "status.", "reboots", &s->reboots, e) < 0 ||
+        get_opt_u64(j, "status.", "guest_reboots", &s->guest_reboots, e) < 0)
         return -EINVAL;
+    const json_t *disks = json_object_get(j, "disks"), *nics = json_object_get(j, "nics");
+    if (disks || nics) {
+        s->has_devices = true;
+        if ((disks && disks_from_json(s, disks, e) < 0) ||
+            (nics && nics_from_json(s, nics, e) < 0))
+            return -EINVAL;
+    }
     s->pid = (int)pid;
     s->vcpus = (int)vcpus;
     return 0;
@@ -491,6 +606,28 @@ int ctl_client_call(struct ctl_client *c, enum ctl_type t, json_t **result, int 
     }
 }
 
+int ctl_client_send(struct ctl_client *c, enum ctl_type t, uint64_t *id)
+{
+    uint64_t my = c->next_id++;
+    char *req = ctl_format_request(my, t);
+    size_t len = strlen(req);
+    ssize_t n;
+    do {
+        n = send(c->fd, req, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    int r = n < 0 ? -errno : 0;
+    if (r == -EWOULDBLOCK)
+        r = -EAGAIN;
+    /* a request line is tiny: a partial send only happens with a peer that
+     * stopped reading, which the caller treats as busy */
+    if (n >= 0 && (size_t)n < len)
+        r = -EAGAIN;
+    free(req);
+    if (r == 0)
+        *id = my;
+    return r;
+}
+
 int ctl_client_pump(struct ctl_client *c, ctl_event_cb cb, void *opaque)
 {
     int eof = 0;
@@ -509,7 +646,7 @@ int ctl_client_pump(struct ctl_client *c, ctl_event_cb cb, void *opaque)
         struct ctl_msg m;
         if (ctl_parse(&m, line, len, NULL) < 0)
             continue;
-        if (m.kind == CTL_MSG_EVENT)
+        if (m.kind == CTL_MSG_EVENT || m.kind == CTL_MSG_RESPONSE)
             queue_event(c, &m);
         else
             ctl_msg_fini(&m);

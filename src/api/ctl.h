@@ -16,11 +16,15 @@
  *                        {"v":1,"id":7,"ok":false,"error":"already paused"}
  *   server event:        {"v":1,"event":"exit","data":{"status":0,"reason":"poweroff"}}
  *                        {"v":1,"event":"state","data":{"state":"paused"}}
+ *                        {"v":1,"event":"reboot","data":{"reboots":2,"guest_reboots":1}}
  *
  * Responses come in request order. Events may arrive between responses.
  * The "exit" event is the last line a VM sends before its process ends;
  * reasons: poweroff, stopped (stop request or Ctrl-A x), crash (fatal guest
- * error), failure (the guest reported failure), signal.
+ * error), failure (the guest reported failure), signal. A "reboot" event
+ * follows every reset of the guest (the process lives on), with the totals
+ * since the process started; a client that missed one sees the same totals
+ * in the next query.
  *
  * Threads: the encode/decode functions are pure; a ctl_client is used by one
  * thread at a time.
@@ -41,6 +45,29 @@
 
 enum ctl_type { CTL_QUERY, CTL_PAUSE, CTL_RESUME, CTL_POWERDOWN, CTL_STOP, CTL_REBOOT, CTL_NTYPES };
 
+#define CTL_MAX_DISKS 8
+#define CTL_MAX_NICS 4
+
+/* Counters of one virtio-blk device, kept by the device since the VM
+ * process started (guest reboots keep them). Requests count when they
+ * succeeded; errors are the requests that did not. */
+struct ctl_disk_stats {
+    char device[8]; /* "vda", "vdb"...: the disks in --disk order */
+    uint64_t read_requests, write_requests;
+    uint64_t read_bytes, write_bytes;
+    uint64_t flushes, errors;
+};
+
+/* Counters of one virtio-net device and its back end: packets and bytes
+ * (Ethernet frames) to the guest (rx) and from it (tx), and frames dropped
+ * on the way. */
+struct ctl_nic_stats {
+    char device[8];  /* "net0", "net1"...: the NICs in --net order */
+    char backend[8]; /* "user", "tap" */
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+    uint64_t rx_dropped, tx_dropped;
+};
+
 /* The result of a query. */
 struct ctl_status {
     char name[CTL_NAME_MAX];
@@ -53,6 +80,14 @@ struct ctl_status {
     uint64_t rss_bytes;          /* resident set of the VM process */
     uint64_t ram_resident_bytes; /* guest RAM the host actually holds (touched pages) */
     bool powerbtn_ready;         /* a guest driver listens to the power button */
+    /* Optional in the reply (absent from VM processes older than them):
+     * has_devices says whether the disk and NIC lists were there. */
+    uint64_t reboots;       /* guest resets since the process started, any cause */
+    uint64_t guest_reboots; /* those the guest asked for itself (SBI SRST, syscon) */
+    bool has_devices;
+    int ndisks, nnics;
+    struct ctl_disk_stats disks[CTL_MAX_DISKS];
+    struct ctl_nic_stats nics[CTL_MAX_NICS];
 };
 
 enum ctl_msg_kind { CTL_MSG_HELLO, CTL_MSG_REQUEST, CTL_MSG_RESPONSE, CTL_MSG_EVENT };
@@ -133,10 +168,18 @@ int ctl_client_fd(const struct ctl_client *c);
 int ctl_client_call(struct ctl_client *c, enum ctl_type t, json_t **result, int timeout_ms,
                     struct err *e) __attribute__((warn_unused_result));
 
+/* Send a request without waiting for its answer, which ctl_client_pump
+ * delivers (a CTL_MSG_RESPONSE with this id). 0 with *id set, -EAGAIN if
+ * the socket cannot take the request now, or another -errno. Do not mix
+ * with ctl_client_call, which drops answers to other requests. */
+int ctl_client_send(struct ctl_client *c, enum ctl_type t, uint64_t *id)
+    __attribute__((warn_unused_result));
+
 typedef void (*ctl_event_cb)(void *opaque, const struct ctl_msg *m);
 /* Deliver pending events, then read what the socket has without blocking
- * and deliver the events in it. Returns 0, or -EPIPE once the VM has closed
- * the connection (its process is ending). */
+ * and deliver the events and responses in it, in order (a callback that
+ * only wants events checks m->kind). Returns 0, or -EPIPE once the VM has
+ * closed the connection (its process is ending). */
 int ctl_client_pump(struct ctl_client *c, ctl_event_cb cb, void *opaque);
 
 #endif

@@ -55,8 +55,31 @@ static void test_roundtrip(void)
     CHECK(back.pid == 7 && back.vcpus == 2 && back.mem_bytes == 1u << 28);
     CHECK(back.uptime_ms == 99 && back.cpu_ns == 5 && back.rss_bytes == 10);
     CHECK(back.ram_resident_bytes == 3 && back.powerbtn_ready);
+    CHECK(!back.has_devices && back.ndisks == 0 && back.nnics == 0);
     ctl_msg_fini(&m);
     free(s);
+
+    /* reboots and the per-device counters */
+    st.reboots = 3;
+    st.guest_reboots = 2;
+    st.has_devices = true;
+    st.ndisks = 2;
+    st.disks[0] = (struct ctl_disk_stats){"vda", 1, 2, 512, 1024, 3, 4};
+    st.disks[1] = (struct ctl_disk_stats){"vdb", 5, 6, 7, 8, 9, 10};
+    st.nnics = 1;
+    st.nics[0] = (struct ctl_nic_stats){"net0", "user", 11, 12, 13, 14, 15, 16};
+    json_t *sj = ctl_status_to_json(&st);
+    CHECK(ctl_status_from_json(&back, sj, &e) == 0);
+    CHECK(back.reboots == 3 && back.guest_reboots == 2 && back.has_devices);
+    CHECK(back.ndisks == 2 && back.nnics == 1);
+    CHECK(!memcmp(&back.disks[0], &st.disks[0], sizeof(st.disks[0])));
+    CHECK(!memcmp(&back.disks[1], &st.disks[1], sizeof(st.disks[1])));
+    CHECK(!memcmp(&back.nics[0], &st.nics[0], sizeof(st.nics[0])));
+    /* a device list that is not one is refused, naming it */
+    json_object_set_new(sj, "disks", json_string("vda"));
+    CHECK(ctl_status_from_json(&back, sj, &e) == -EINVAL);
+    CHECK_CONTAINS(e.msg, "status.disks");
+    json_decref(sj);
 
     s = ctl_format_error(3, "already paused");
     CHECK(ctl_parse(&m, s, strlen(s), &e) == 0);

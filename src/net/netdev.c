@@ -226,11 +226,11 @@ void netdev_rx_ready(struct netdev *nd)
 void netdev_deliver(struct netdev *nd, const void *frame, size_t len)
 {
     if (!nd->peer || len == 0 || len > NETDEV_MAX_FRAME) {
-        nd->stats.rx_dropped++;
+        counter_inc(&nd->stats.rx_dropped);
         return;
     }
-    nd->stats.rx_frames++;
-    nd->stats.rx_bytes += len;
+    counter_inc(&nd->stats.rx_frames);
+    counter_add(&nd->stats.rx_bytes, len);
     nd->peer->receive(nd->peer_opaque, frame, len);
 }
 

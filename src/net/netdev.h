@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/counter.h"
 #include "util/err.h"
 
 #define NETDEV_MAX_FRAME 65550 /* 64 KiB of IP (a TSO frame) + Ethernet header */
@@ -62,10 +63,11 @@ struct netdev_ops {
     void (*free)(struct netdev *nd);
 };
 
-/* Counters, kept by the back end (I/O thread). */
+/* Counters, kept by the back end on the I/O thread, readable from any
+ * thread (util/counter.h). */
 struct netdev_stats {
-    uint64_t tx_frames, tx_bytes, tx_dropped;
-    uint64_t rx_frames, rx_bytes, rx_dropped;
+    counter_t tx_frames, tx_bytes, tx_dropped;
+    counter_t rx_frames, rx_bytes, rx_dropped;
 };
 
 /* The common part of every back end (embedded first in its state). */

@@ -313,8 +313,8 @@ static int sl_send(struct netdev *nd, const void *frame, size_t len)
 {
     struct sl *s = (struct sl *)nd;
     slirp_input(s->slirp, frame, (int)len);
-    nd->stats.tx_frames++;
-    nd->stats.tx_bytes += len;
+    counter_inc(&nd->stats.tx_frames);
+    counter_add(&nd->stats.tx_bytes, len);
     return 0;
 }
 

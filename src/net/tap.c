@@ -71,7 +71,7 @@ static void tap_readable(void *opaque, uint32_t events)
         if (n == 0)
             return;
         if ((size_t)n > NETDEV_MAX_FRAME) {
-            t->nd.stats.rx_dropped++;
+            counter_inc(&t->nd.stats.rx_dropped);
             continue;
         }
         netdev_deliver(&t->nd, t->buf, (size_t)n);
@@ -85,12 +85,12 @@ static int tap_send(struct netdev *nd, const void *frame, size_t len)
     ssize_t n = write(t->fd, frame, len);
     if (n != (ssize_t)len) {
         int err = n < 0 ? errno : EIO;
-        nd->stats.tx_dropped++;
+        counter_inc(&nd->stats.tx_dropped);
         log_debug("tap", "%s: frame of %zu bytes dropped: %s", t->ifname, len, strerror(err));
         return -err;
     }
-    nd->stats.tx_frames++;
-    nd->stats.tx_bytes += len;
+    counter_inc(&nd->stats.tx_frames);
+    counter_add(&nd->stats.tx_bytes, len);
     return 0;
 }
 

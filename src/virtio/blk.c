@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/counter.h"
 #include "util/log.h"
 
 /* Feature bits (§5.2.3). */
@@ -87,6 +88,10 @@ struct vblk {
     char id[VIRTIO_BLK_ID_BYTES];
     struct virtq_elem elem;
     struct iovec data[VIRTQ_MAX_SEGS];
+    /* written by whoever holds io_lock, read by anyone (virtio_blk_get_stats) */
+    struct {
+        counter_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, flushes, errors;
+    } st;
 };
 
 /* guest-controlled: [sector, sector+count) must lie inside the disk */
@@ -159,6 +164,26 @@ static uint8_t do_ranges(struct vblk *b, const struct virtq_elem *e, uint32_t ty
     return VIRTIO_BLK_S_OK;
 }
 
+static void count(struct vblk *b, const struct virtq_elem *e, uint32_t type, uint8_t st)
+{
+    if (st != VIRTIO_BLK_S_OK) {
+        counter_inc(&b->st.errors);
+        return;
+    }
+    switch (type) {
+    case VIRTIO_BLK_T_IN:
+        counter_inc(&b->st.rd_reqs);
+        counter_add(&b->st.rd_bytes, e->in_len - 1);
+        break;
+    case VIRTIO_BLK_T_OUT:
+        counter_inc(&b->st.wr_reqs);
+        counter_add(&b->st.wr_bytes, e->out_len - sizeof(struct blk_req_hdr));
+        break;
+    case VIRTIO_BLK_T_FLUSH: counter_inc(&b->st.flushes); break;
+    default: break;
+    }
+}
+
 /* Serve one request. Returns the bytes written into the chain (data plus
  * status), or -EINVAL if the chain cannot hold a request at all. */
 static int64_t handle(struct vblk *b, const struct virtq_elem *e)
@@ -189,6 +214,7 @@ static int64_t handle(struct vblk *b, const struct virtq_elem *e)
     case VIRTIO_BLK_T_WRITE_ZEROES: st = do_ranges(b, e, type); break;
     default: st = VIRTIO_BLK_S_UNSUPP; break;
     }
+    count(b, e, type, st);
     /* the status byte is the last writable byte (§5.2.6) */
     virtq_copy_to_in(e, e->in_len - 1, &st, 1);
     unsigned last = e->nout + e->nin - 1;
@@ -207,6 +233,7 @@ static void blk_queue_notify(void *opaque, unsigned q)
         while ((r = virtq_pop(vq, &b->elem)) > 0) {
             int64_t len = handle(b, &b->elem);
             if (len < 0) {
+                counter_inc(&b->st.errors);
                 virtio_dev_set_needs_reset(b->vdev, "virtio-blk request without header or status");
                 return;
             }
@@ -217,6 +244,7 @@ static void blk_queue_notify(void *opaque, unsigned q)
                 break;
         }
         if (r < 0) {
+            counter_inc(&b->st.errors);
             virtio_dev_set_needs_reset(b->vdev, "malformed descriptor chain");
             return;
         }
@@ -251,6 +279,19 @@ static void fill_config(struct vblk *b, uint8_t *c)
     virtio_put_le32(c + CFG_MAX_WRITE_ZEROES_SECTORS, MAX_RANGE_SECTORS);
     virtio_put_le32(c + CFG_MAX_WRITE_ZEROES_SEG, VIRTIO_BLK_MAX_DISCARD_SEG);
     c[CFG_WRITE_ZEROES_MAY_UNMAP] = 1;
+}
+
+void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *out)
+{
+    const struct vblk *b = d->opaque;
+    *out = (struct virtio_blk_stats){
+        .rd_reqs = counter_get(&b->st.rd_reqs),
+        .rd_bytes = counter_get(&b->st.rd_bytes),
+        .wr_reqs = counter_get(&b->st.wr_reqs),
+        .wr_bytes = counter_get(&b->st.wr_bytes),
+        .flushes = counter_get(&b->st.flushes),
+        .errors = counter_get(&b->st.errors),
+    };
 }
 
 int virtio_blk_new(struct virtio_dev **out, const struct virtio_mmio_params *p,

@@ -6,7 +6,8 @@
  * descriptors, flush, GET_ID, discard and write-zeroes, range and size
  * checks (IOERR), unknown types and the discard unmap flag (UNSUPP), a
  * read-only disk, and malformed requests (no status byte, short header, a
- * descriptor loop) that put the device into NEEDS_RESET.
+ * descriptor loop) that put the device into NEEDS_RESET. The counters
+ * (virtio_blk_get_stats) follow each of these.
  */
 #include <endian.h>
 #include <fcntl.h>
@@ -176,6 +177,15 @@ static void test_read_write(void)
     memset(data, 0, 32);
     CHECK_EQ(request(&r, T_GET_ID, 0, 20, true), S_OK);
     CHECK(!memcmp(data, "serial-0123456789abc", 20));
+    /* counted: successful requests and their data bytes, by type */
+    struct virtio_blk_stats st;
+    virtio_blk_get_stats(r.d, &st);
+    CHECK_EQ(st.wr_reqs, 1);
+    CHECK_EQ(st.wr_bytes, 8192);
+    CHECK_EQ(st.rd_reqs, 2);
+    CHECK_EQ(st.rd_bytes, 8192 + 1536);
+    CHECK_EQ(st.flushes, 1);
+    CHECK_EQ(st.errors, 0);
     stop(&r);
 }
 
@@ -196,6 +206,14 @@ static void test_errors(void)
     CHECK_EQ(request(&r, 99, 0, 0, false), S_UNSUPP);
     CHECK_EQ(request(&r, 10, 0, 512, true), S_UNSUPP); /* GET_LIFETIME */
     CHECK(!(tu_rd(r.d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET));
+    /* every refused request is an error; only the good read counts as one */
+    struct virtio_blk_stats st;
+    virtio_blk_get_stats(r.d, &st);
+    CHECK_EQ(st.errors, 7);
+    CHECK_EQ(st.rd_reqs, 1);
+    CHECK_EQ(st.rd_bytes, 512);
+    CHECK_EQ(st.wr_reqs, 0);
+    CHECK_EQ(st.wr_bytes, 0);
     stop(&r);
 }
 
@@ -286,10 +304,14 @@ static void test_malformed(void)
     CHECK(tu_rd(r.d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
     /* nothing more is processed until reset */
     CHECK_EQ(request(&r, T_FLUSH, 0, 0, false), 0xff);
-    /* after a reset and bring-up it works again */
+    /* after a reset and bring-up it works again; the counters survive it */
     tu_queue_init(&r.t, &ram, QSIZE, QBASE);
     CHECK(tu_bringup(r.d, 1ull << VIRTIO_F_VERSION_1, &r.t, 1) & VIRTIO_CONFIG_S_DRIVER_OK);
     CHECK_EQ(request(&r, T_FLUSH, 0, 0, false), S_OK);
+    struct virtio_blk_stats st;
+    virtio_blk_get_stats(r.d, &st);
+    CHECK_EQ(st.errors, 1);
+    CHECK_EQ(st.flushes, 1);
     /* a short header */
     tu_desc(&r.t, 0, HDR, 8, VIRTQ_DESC_F_NEXT, 1);
     tu_desc(&r.t, 1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);

@@ -47,6 +47,7 @@
 
 #include "net/offload.h"
 #include "util/alloc.h"
+#include "util/counter.h"
 #include "util/log.h"
 
 /* Feature bits (§5.1.3). */
@@ -99,7 +100,11 @@ struct vnet {
     uint8_t *tx_buf; /* NETDEV_MAX_FRAME bytes */
     struct backlog_frame backlog[VIRTIO_NET_BACKLOG];
     unsigned bl_head, bl_count;
-    struct virtio_net_stats st;
+    /* written on the I/O thread (io_lock held), read by anyone */
+    struct {
+        counter_t tx_frames, tx_bytes, tx_segments, tx_bad;
+        counter_t rx_frames, rx_bytes, rx_dropped, rx_coalesced;
+    } st;
 };
 
 /* ---- receive ---- */
@@ -203,7 +208,8 @@ static enum rx_result rx_place(struct vnet *n, const uint8_t *frame, size_t len)
         n->stub.in_len = n->pieces[i].len;
         virtq_push(vq, &n->stub, n->pieces[i].len);
     }
-    n->st.rx_frames++;
+    counter_inc(&n->st.rx_frames);
+    counter_add(&n->st.rx_bytes, len);
     return RX_OK;
 }
 
@@ -233,14 +239,14 @@ static bool backlog_flush(struct vnet *n)
         if (r == RX_NOBUF)
             break;
         if (r == RX_BROKEN) {
-            n->st.rx_dropped += n->bl_count;
+            counter_add(&n->st.rx_dropped, n->bl_count);
             backlog_clear(n);
             break;
         }
         if (r == RX_OK)
             placed = true;
         else
-            n->st.rx_dropped++;
+            counter_inc(&n->st.rx_dropped);
         backlog_pop(n);
     }
     return placed;
@@ -278,14 +284,14 @@ static bool rx_defer(struct vnet *n, const void *frame, size_t len)
             t->data = xrealloc(t->data, len);
             memcpy(t->data, frame, len);
             t->len = len;
-            n->st.rx_coalesced++;
+            counter_inc(&n->st.rx_coalesced);
             return false;
         }
     }
     if (n->bl_count == VIRTIO_NET_BACKLOG)
         placed = backlog_flush(n);
     if (!backlog_add(n, frame, len))
-        n->st.rx_dropped++;
+        counter_inc(&n->st.rx_dropped);
     return placed;
 }
 
@@ -301,7 +307,7 @@ static void net_receive(void *opaque, const void *frame, size_t len)
     bool placed = false;
     if (!virtio_dev_queue_usable(n->vdev, RXQ)) {
         /* no driver, or a broken one: the link drops what arrives */
-        n->st.rx_dropped++;
+        counter_inc(&n->st.rx_dropped);
         goto out;
     }
     if (n->defer_rx) {
@@ -315,12 +321,12 @@ static void net_receive(void *opaque, const void *frame, size_t len)
         if (r == RX_OK)
             placed = true;
         if (r == RX_DROPPED || r == RX_BROKEN)
-            n->st.rx_dropped++;
+            counter_inc(&n->st.rx_dropped);
         if (r != RX_NOBUF)
             goto out;
     }
     if (!backlog_add(n, frame, len))
-        n->st.rx_dropped++;
+        counter_inc(&n->st.rx_dropped);
 out:
     if (placed)
         rx_interrupt(n);
@@ -362,7 +368,7 @@ static void rx_notify(struct vnet *n)
 static void tx_emit(void *opaque, const uint8_t *frame, size_t len)
 {
     struct vnet *n = opaque;
-    n->st.tx_segments++;
+    counter_inc(&n->st.tx_segments);
     netdev_send(n->nd, frame, len);
 }
 
@@ -375,7 +381,7 @@ static uint16_t hdr16(const uint8_t *h, unsigned off)
 
 static void tx_bad(struct vnet *n, const char *why, size_t len)
 {
-    n->st.tx_bad++;
+    counter_inc(&n->st.tx_bad);
     log_guest_error("virtio-net", "transmit frame of %zu bytes dropped: %s", len, why);
 }
 
@@ -393,7 +399,8 @@ static int tx_chain(struct vnet *n, const struct virtq_elem *e)
     }
     virtq_copy_from_out(e, 0, h, sizeof(h));
     virtq_copy_from_out(e, VIRTIO_NET_HDR_LEN, n->tx_buf, len);
-    n->st.tx_frames++;
+    counter_inc(&n->st.tx_frames);
+    counter_add(&n->st.tx_bytes, len);
     struct virtio_dev *d = n->vdev;
     uint8_t flags = h[0], gso = h[1];
     if (gso != VIRTIO_NET_HDR_GSO_NONE) {
@@ -482,7 +489,8 @@ static void net_reset(void *opaque)
 static void net_free(void *opaque)
 {
     struct vnet *n = opaque;
-    const struct virtio_net_stats *s = &n->st;
+    struct virtio_net_stats stats, *s = &stats;
+    virtio_net_get_stats(n->vdev, s);
     log_info("virtio-net",
              "%s: tx %llu frames (%llu segments, %llu bad), rx %llu frames (%llu dropped, "
              "%llu ACKs coalesced)",
@@ -497,10 +505,20 @@ static void net_free(void *opaque)
 
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *out)
 {
-    struct vnet *n = d->opaque;
-    virtio_dev_io_lock(d);
-    *out = n->st;
-    virtio_dev_io_unlock(d);
+    const struct vnet *n = d->opaque;
+    *out = (struct virtio_net_stats){
+        .tx_frames = counter_get(&n->st.tx_frames),
+        .tx_bytes = counter_get(&n->st.tx_bytes),
+        .tx_segments = counter_get(&n->st.tx_segments),
+        .tx_bad = counter_get(&n->st.tx_bad),
+        .rx_frames = counter_get(&n->st.rx_frames),
+        .rx_bytes = counter_get(&n->st.rx_bytes),
+        .rx_dropped = counter_get(&n->st.rx_dropped),
+        .rx_coalesced = counter_get(&n->st.rx_coalesced),
+    };
+    const struct netdev *nd = n->nd;
+    out->backend_tx_dropped = counter_get(&nd->stats.tx_dropped);
+    out->backend_rx_dropped = counter_get(&nd->stats.rx_dropped);
 }
 
 int virtio_net_new(struct virtio_dev **out, const struct virtio_mmio_params *p, struct netdev *nd,

@@ -17,14 +17,18 @@
 #define VIRTIO_NET_HDR_LEN 12  /* struct virtio_net_hdr with VERSION_1 (§5.1.6) */
 #define VIRTIO_NET_BACKLOG 256 /* frames held while the guest has no receive buffers */
 
-/* What the device counted (I/O thread; read after the loop stopped). */
+/* What the device counted since it was created (a guest reboot keeps
+ * them). Bytes are Ethernet frame bytes, without the virtio header. */
 struct virtio_net_stats {
     uint64_t tx_frames;    /* chains taken from the transmit queue */
+    uint64_t tx_bytes;     /* their frame bytes (before TSO splits them) */
     uint64_t tx_segments;  /* frames handed to the back end (after TSO) */
     uint64_t tx_bad;       /* chains dropped: malformed frame or header */
     uint64_t rx_frames;    /* frames written to the receive queue */
+    uint64_t rx_bytes;     /* their bytes */
     uint64_t rx_dropped;   /* frames dropped: backlog full, device stopped, too big */
     uint64_t rx_coalesced; /* pure ACKs replaced by a later one before delivery */
+    uint64_t backend_tx_dropped, backend_rx_dropped; /* the back end's drops (netdev_stats) */
 };
 
 /* Create a virtio-net device on back end `nd` with address `mac`. Returns
@@ -34,7 +38,8 @@ int virtio_net_new(struct virtio_dev **out, const struct virtio_mmio_params *p, 
                    const uint8_t mac[NETDEV_MAC_LEN], struct err *e)
     __attribute__((warn_unused_result));
 
-/* The device's counters (for tests and the log at exit). */
+/* The device's and its back end's counters. Any thread, without a lock:
+ * each value is read whole (util/counter.h), the set is not one snapshot. */
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *out);
 
 #endif

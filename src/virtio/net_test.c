@@ -201,6 +201,9 @@ static void test_tx_plain(void)
     notify(&r, 1);
     CHECK_EQ(r.f->sent, 2);
     CHECK(!memcmp(r.f->frame[1], d, 60));
+    /* counted as frames and bytes (without the virtio header) */
+    CHECK_EQ(stats(&r).tx_frames, 2);
+    CHECK_EQ(stats(&r).tx_bytes, 120);
     stop(&r);
 }
 
@@ -309,6 +312,14 @@ static void test_rx_single(void)
     netdev_deliver(&r.f->nd, f, 60);
     CHECK_EQ(tu_used_idx(&r.t[0]), 2);
     CHECK_EQ(tu_used(&r.t[0], 1).len, 72);
+    /* frames and bytes that reached the guest; the back end counts what it
+     * delivered, dropped or not */
+    struct virtio_net_stats s = stats(&r);
+    CHECK_EQ(s.rx_frames, 2);
+    CHECK_EQ(s.rx_bytes, sizeof(f) + 60);
+    CHECK_EQ(r.f->nd.stats.rx_frames, 3);
+    CHECK_EQ(r.f->nd.stats.rx_bytes, sizeof(f) + sizeof(big) + 60);
+    CHECK_EQ(s.backend_rx_dropped, 0);
     stop(&r);
 }
 

@@ -56,6 +56,7 @@ struct control {
     bool pausing;
     pthread_t pause_thread;
     int pause_efd;
+    int reboot_efd; /* written by control_rebooted, read on the I/O thread */
     struct {
         struct conn *conn;
         uint64_t id;
@@ -188,6 +189,9 @@ static json_t *status_json(struct control *c)
     s.rss_bytes = self_rss();
     s.ram_resident_bytes = ram_resident(c->vm);
     s.powerbtn_ready = c->pb && powerbtn_listening(c->pb);
+    s.reboots = atomic_load(&c->vm->reboots);
+    s.guest_reboots = atomic_load(&c->vm->guest_reboots);
+    vm_devices_stats(c->vm, &s);
     return ctl_status_to_json(&s);
 }
 
@@ -348,12 +352,36 @@ static void accept_cb(void *opaque, uint32_t events)
     reap(c);
 }
 
+/* ---- reboots ------------------------------------------------------------------- */
+
+void control_rebooted(struct control *c)
+{
+    uint64_t one = 1;
+    if (c && c->reboot_efd >= 0 && write(c->reboot_efd, &one, sizeof(one)) < 0)
+        log_warn("control", "cannot signal the I/O thread about a reboot");
+}
+
+/* I/O thread: one event with the totals, however many resets the eventfd
+ * counted (clients compare totals). */
+static void rebooted_cb(void *opaque, uint32_t events)
+{
+    struct control *c = opaque;
+    uint64_t v;
+    if (read(c->reboot_efd, &v, sizeof(v)) != sizeof(v))
+        return;
+    broadcast(c, "reboot",
+              json_pack("{s:I, s:I}", "reboots", (json_int_t)atomic_load(&c->vm->reboots),
+                        "guest_reboots", (json_int_t)atomic_load(&c->vm->guest_reboots)));
+    reap(c);
+}
+
 /* ---- lifecycle ---------------------------------------------------------------- */
 
 int control_new(struct control **out, const char *path, struct err *e)
 {
     struct control *c = xzalloc(sizeof(*c));
     c->pause_efd = -1;
+    c->reboot_efd = -1;
     c->lfd = unixsock_listen(path, e);
     if (c->lfd < 0) {
         int r = c->lfd;
@@ -373,7 +401,10 @@ int control_start(struct control *c, struct vm *vm, const char *name, struct pow
     c->start_ns = mono_ns();
     snprintf(c->name, sizeof(c->name), "%s", name);
     c->pause_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    c->reboot_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (c->pause_efd < 0 || evloop_add_fd(vm->loop, c->pause_efd, EPOLLIN, paused_cb, c) < 0 ||
+        c->reboot_efd < 0 ||
+        evloop_add_fd(vm->loop, c->reboot_efd, EPOLLIN, rebooted_cb, c) < 0 ||
         evloop_add_fd(vm->loop, c->lfd, EPOLLIN, accept_cb, c) < 0) {
         err_set(e, "--control %s: cannot serve the socket", c->path);
         return -EIO;
@@ -415,6 +446,8 @@ void control_finish(struct control *c, int status, const char *reason)
     free(line);
     if (c->pause_efd >= 0)
         close(c->pause_efd);
+    if (c->reboot_efd >= 0)
+        close(c->reboot_efd);
     close(c->lfd);
     unlink(c->path);
     free(c->path);

@@ -38,6 +38,11 @@ int control_start(struct control *c, struct vm *vm, const char *name, struct pow
 /* True once a client asked for "stop" (the exit is then a requested one). */
 bool control_stop_requested(const struct control *c);
 
+/* The guest was reset (vm->reboots counts it): send every client a
+ * "reboot" event. Any thread; the event goes out from the I/O thread.
+ * NULL is ignored. */
+void control_rebooted(struct control *c);
+
 /* Tell every client how the VM ended ({"event":"exit"}), then disconnect
  * them and remove the socket file. NULL is ignored. */
 void control_finish(struct control *c, int status, const char *reason);

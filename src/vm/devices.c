@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/ctl.h"
 #include "block/image.h"
 #include "net/netdev.h"
 #include "util/alloc.h"
@@ -36,6 +37,9 @@
 struct vm_devices {
     int n;
     struct virtio_dev *dev[VIRT_VIRTIO_SLOTS];
+    int ndisks, nnics; /* their counters, for vm_devices_stats */
+    struct virtio_dev *disk[VM_MAX_DISKS], *nic[VM_MAX_NETS];
+    const char *nic_kind[VM_MAX_NETS];
 };
 
 struct disk_spec {
@@ -190,6 +194,10 @@ static int add_disk(struct vm *vm, const char *spec, struct err *e)
         goto out;
     }
     r = attach(vm, dev, e);
+    if (r == 0) {
+        struct vm_devices *devs = vm->devices;
+        devs->disk[devs->ndisks++] = dev;
+    }
 out:
     free(d);
     return r;
@@ -236,6 +244,11 @@ static int add_net(struct vm *vm, int index, struct err *e)
     log_info("net", "NIC %d: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", index, nd->kind, c->mac[0],
              c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
     r = attach(vm, dev, e);
+    if (r == 0) {
+        struct vm_devices *devs = vm->devices;
+        devs->nic_kind[devs->nnics] = nd->kind;
+        devs->nic[devs->nnics++] = dev;
+    }
 out:
     free(seed);
     free(c);
@@ -264,6 +277,38 @@ int vm_devices_create(struct vm *vm, struct err *e)
 fail:
     vm_devices_destroy(vm);
     return -1;
+}
+
+void vm_devices_stats(struct vm *vm, struct ctl_status *s)
+{
+    struct vm_devices *devs = vm->devices;
+    s->has_devices = true;
+    s->ndisks = s->nnics = 0;
+    for (int i = 0; devs && i < devs->ndisks && i < CTL_MAX_DISKS; i++) {
+        struct virtio_blk_stats b;
+        struct ctl_disk_stats *o = &s->disks[s->ndisks++];
+        virtio_blk_get_stats(devs->disk[i], &b);
+        snprintf(o->device, sizeof(o->device), "vd%c", 'a' + i);
+        o->read_requests = b.rd_reqs;
+        o->write_requests = b.wr_reqs;
+        o->read_bytes = b.rd_bytes;
+        o->write_bytes = b.wr_bytes;
+        o->flushes = b.flushes;
+        o->errors = b.errors;
+    }
+    for (int i = 0; devs && i < devs->nnics && i < CTL_MAX_NICS; i++) {
+        struct virtio_net_stats n;
+        struct ctl_nic_stats *o = &s->nics[s->nnics++];
+        virtio_net_get_stats(devs->nic[i], &n);
+        snprintf(o->device, sizeof(o->device), "net%d", i);
+        snprintf(o->backend, sizeof(o->backend), "%s", devs->nic_kind[i]);
+        o->rx_packets = n.rx_frames;
+        o->rx_bytes = n.rx_bytes;
+        o->tx_packets = n.tx_frames;
+        o->tx_bytes = n.tx_bytes;
+        o->rx_dropped = n.rx_dropped + n.backend_rx_dropped;
+        o->tx_dropped = n.tx_bad + n.backend_tx_dropped;
+    }
 }
 
 void vm_devices_reset(struct vm *vm)

@@ -57,6 +57,12 @@ int vm_manage_start(struct vm *vm, struct err *e)
     return 0;
 }
 
+void vm_manage_rebooted(struct vm *vm)
+{
+    if (vm->manage)
+        control_rebooted(vm->manage->control);
+}
+
 static const char *exit_reason(const struct vm_manage *m, int status)
 {
     if (control_stop_requested(m->control) || status == VM_EXIT_QUIT)

@@ -25,6 +25,10 @@ int vm_manage_prepare(struct vm *vm, struct virt_config *board, struct err *e)
  * button and start serving the sockets on vm->loop. 0 or -errno. */
 int vm_manage_start(struct vm *vm, struct err *e) __attribute__((warn_unused_result));
 
+/* The guest was reset and runs again (main thread, before the vCPUs
+ * restart): tell control clients. */
+void vm_manage_rebooted(struct vm *vm);
+
 /* After the I/O thread stopped: announce the exit status to control
  * clients, close the sockets, flush the console log. Safe after a partial
  * start, and more than once. */

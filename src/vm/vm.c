@@ -19,9 +19,12 @@
 #include "util/log.h"
 #include "vm/manage.h"
 
+static void request_reset(struct vm *vm, enum reset_kind kind, int code, bool by_guest);
+
+/* The guest asked (SBI SRST, the syscon register). */
 static void board_reset(void *opaque, enum reset_kind kind, int code)
 {
-    vm_request_reset(opaque, kind, code);
+    request_reset(opaque, kind, code, true);
 }
 
 static void board_hart_start(void *opaque, int hartid)
@@ -37,11 +40,17 @@ static const struct virt_ops board_ops = {
 
 void vm_request_reset(struct vm *vm, enum reset_kind kind, int code)
 {
+    request_reset(vm, kind, code, false);
+}
+
+static void request_reset(struct vm *vm, enum reset_kind kind, int code, bool by_guest)
+{
     pthread_mutex_lock(&vm->lock);
     /* the first request wins (e.g. poweroff racing a fatal error) */
     if (vm->reset_kind == RESET_NONE) {
         vm->reset_kind = kind;
         vm->reset_code = code;
+        vm->reset_by_guest = by_guest;
     }
     pthread_cond_broadcast(&vm->cond);
     pthread_mutex_unlock(&vm->lock);
@@ -101,15 +110,17 @@ static void init_sync(struct vm *vm)
 }
 
 /* Wait for a reset request; returns its kind and clears it. */
-static enum reset_kind wait_reset(struct vm *vm, int *code)
+static enum reset_kind wait_reset(struct vm *vm, int *code, bool *by_guest)
 {
     pthread_mutex_lock(&vm->lock);
     while (vm->reset_kind == RESET_NONE)
         pthread_cond_wait(&vm->cond, &vm->lock);
     enum reset_kind k = vm->reset_kind;
     *code = vm->reset_code;
+    *by_guest = vm->reset_by_guest;
     vm->reset_kind = RESET_NONE;
     vm->reset_code = 0;
+    vm->reset_by_guest = false;
     pthread_mutex_unlock(&vm->lock);
     return k;
 }
@@ -120,14 +131,19 @@ static int run_until_off(struct vm *vm, struct err *e)
         if (vcpus_start(vm, e) < 0)
             return -1;
         int code;
-        enum reset_kind k = wait_reset(vm, &code);
+        bool by_guest;
+        enum reset_kind k = wait_reset(vm, &code, &by_guest);
         vcpus_stop(vm);
         switch (k) {
         case RESET_REBOOT:
-            log_info("vm", "guest requested reboot");
+            log_info("vm", "%s", by_guest ? "guest requested reboot" : "reboot requested");
             vm_devices_reset(vm);
             if (virt_load(vm->board, e) < 0)
                 return -1;
+            atomic_fetch_add(&vm->reboots, 1);
+            if (by_guest)
+                atomic_fetch_add(&vm->guest_reboots, 1);
+            vm_manage_rebooted(vm);
             continue;
         case RESET_POWEROFF:
             return VM_EXIT_POWEROFF;

@@ -59,6 +59,10 @@ struct vm {
     pthread_cond_t cond;
     enum reset_kind reset_kind;
     int reset_code;
+    bool reset_by_guest; /* the pending reset came from the guest (SBI SRST, syscon) */
+    /* resets of the guest so far (the process lives on), and those of them
+     * the guest asked for; written by the main thread, read by any */
+    atomic_uint_fast64_t reboots, guest_reboots;
     /* pause handshake (vm_pause/vm_resume), protected by lock/cond */
     bool pause_req;
     int parked; /* vCPUs parked because of pause_req */
@@ -92,6 +96,11 @@ void vm_devices_reset(struct vm *vm);
 
 /* Request the end (or reboot) of the VM; any thread. */
 void vm_request_reset(struct vm *vm, enum reset_kind kind, int code);
+
+/* The per-device counters of the disks and NICs (control.c's query): any
+ * thread while the devices exist. */
+struct ctl_status;
+void vm_devices_stats(struct vm *vm, struct ctl_status *s);
 
 /* vCPU threads (vcpu.c). */
 int vcpus_start(struct vm *vm, struct err *e);
