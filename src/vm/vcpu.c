@@ -28,8 +28,11 @@ void vcpu_kick(struct hart *h)
     struct vcpu *c = h->owner;
     pthread_mutex_lock(&c->lock);
     c->kicked = true;
-    pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->lock);
+    /* Signal after unlocking: a waiter woken while we still hold the lock
+     * would only block on it again (device completions kick from the I/O
+     * thread, often on the same host core). */
+    pthread_cond_signal(&c->cond);
 }
 
 static struct timespec abs_ts(uint64_t ns)
