@@ -23,9 +23,16 @@
  * the exit path hot. */
 #define VCPU_BUDGET 100000
 
+/* The vCPU whose thread this is, or NULL on other threads. */
+static __thread struct vcpu *self_vcpu;
+
 void vcpu_kick(struct hart *h)
 {
     struct vcpu *c = h->owner;
+    /* A hart's own thread is not asleep, and it looks at its state again
+     * before it sleeps (vcpu_wait): nothing to wake. */
+    if (c == self_vcpu)
+        return;
     pthread_mutex_lock(&c->lock);
     c->kicked = true;
     pthread_mutex_unlock(&c->lock);
@@ -40,16 +47,43 @@ static struct timespec abs_ts(uint64_t ns)
     return (struct timespec){.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
 }
 
-/* Sleep until an enabled interrupt is pending, someone kicks, or the timer
- * deadline (or at most 1 s, as a backstop). */
+/* Whether the vCPU has something to do: the VM stops, a remote fence or an
+ * exit request (pause, hart stop) is pending, and then, in WFI, an enabled
+ * interrupt is pending, or, for a stopped hart, it has been started. */
+static bool vcpu_has_work(struct vcpu *c, bool for_irq)
+{
+    struct hart *h = c->hart;
+    if (atomic_load(&c->vm->stop) || atomic_load(&h->flush_req) || atomic_load(&h->exit_request))
+        return true;
+    if (for_irq)
+        return (atomic_load(&h->mip) & h->sie) != 0;
+    return atomic_load(&c->vm->board->hsm[h->hartid]) != HSM_STOPPED;
+}
+
+/*
+ * Sleep until there is work (vcpu_has_work), someone kicks, or the timer
+ * deadline (or at most 1 s, as a backstop).
+ *
+ * A kick only says "look again": every waker changes state first (mip,
+ * flush_req, exit_request, the HSM state, stop) and then kicks. So a kick
+ * that came while the hart ran guest code (its own timer setting STIP, an
+ * IPI it has already taken) is dropped here rather than ending the next
+ * sleep at once: kicked is cleared under the lock before the state is
+ * checked, and a waker's change made after that check comes with a kick
+ * that ends the wait. Without this, every timer interrupt cost a second,
+ * useless round trip through the guest's idle loop.
+ */
 static void vcpu_wait(struct vcpu *c, bool for_irq)
 {
     struct hart *h = c->hart;
     struct virt *v = c->vm->board;
-    if (for_irq) {
+    if (for_irq)
         cpu_update_timer(h, vclock_read(&v->clock));
-        if (atomic_load(&h->mip) & h->sie)
-            return;
+    pthread_mutex_lock(&c->lock);
+    c->kicked = false;
+    if (vcpu_has_work(c, for_irq)) {
+        pthread_mutex_unlock(&c->lock);
+        return;
     }
     uint64_t deadline = host_monotonic_ns() + 1000000000ull;
     if (for_irq && (h->sie & MIP_STIP)) {
@@ -58,13 +92,16 @@ static void vcpu_wait(struct vcpu *c, bool for_irq)
             deadline = t;
     }
     struct timespec ts = abs_ts(deadline);
-    pthread_mutex_lock(&c->lock);
-    while (!c->kicked && !atomic_load(&c->vm->stop) && !atomic_load(&h->flush_req)) {
+    while (!c->kicked) {
         if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
             break;
     }
     c->kicked = false;
     pthread_mutex_unlock(&c->lock);
+    /* Woken at the deadline: raise STIP now, so that the guest takes the
+     * interrupt at once instead of running its idle loop back to WFI. */
+    if (for_irq)
+        cpu_update_timer(h, vclock_read(&v->clock));
 }
 
 /* HSM: bring a hart up at the address given to sbi_hart_start (SBI §9.1:
@@ -115,6 +152,7 @@ static void *vcpu_thread(void *arg)
     struct hart *h = c->hart;
     struct virt *v = c->vm->board;
     int id = h->hartid;
+    self_vcpu = c;
     while (!atomic_load(&c->vm->stop)) {
         if (atomic_load(&h->exit_request)) {
             atomic_store(&h->exit_request, 0);
