@@ -113,6 +113,52 @@ static void kv(const char *k, const char *v)
     printf("%-13s %s\n", k, v);
 }
 
+static long long ival(const json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* "vda  41 reads (1.7 MiB), 1 write (4.0 KiB), 1 flush, 0 errors" */
+static void print_disk_io(const json_t *io)
+{
+    json_t *devs = json_object_get(io, "devices");
+    if (!json_is_array(devs))
+        return;
+    if (json_array_size(devs) == 0)
+        kv("Disk I/O:", "no disks");
+    for (size_t i = 0; i < json_array_size(devs); i++) {
+        const json_t *d = json_array_get(devs, i);
+        char rd[32], wr[32], buf[256];
+        fmt_bytes(rd, sizeof(rd), (double)ival(d, "read_bytes"));
+        fmt_bytes(wr, sizeof(wr), (double)ival(d, "write_bytes"));
+        snprintf(buf, sizeof(buf), "%-5s %lld reads (%s), %lld writes (%s), %lld flushes, %lld errors",
+                 str(d, "device"), ival(d, "read_requests"), rd, ival(d, "write_requests"), wr,
+                 ival(d, "flushes"), ival(d, "errors"));
+        kv(i == 0 ? "Disk I/O:" : "", buf);
+    }
+}
+
+/* "net0  user: rx 12 packets (3.4 KiB), tx 20 packets (2.0 KiB), 0 dropped" */
+static void print_net_io(const json_t *io)
+{
+    json_t *devs = json_object_get(io, "devices");
+    if (!json_is_array(devs))
+        return;
+    if (json_array_size(devs) == 0)
+        kv("Network:", "no NICs");
+    for (size_t i = 0; i < json_array_size(devs); i++) {
+        const json_t *d = json_array_get(devs, i);
+        char rx[32], tx[32], buf[256];
+        fmt_bytes(rx, sizeof(rx), (double)ival(d, "rx_bytes"));
+        fmt_bytes(tx, sizeof(tx), (double)ival(d, "tx_bytes"));
+        snprintf(buf, sizeof(buf),
+                 "%-5s %s: rx %lld packets (%s), tx %lld packets (%s), %lld dropped",
+                 str(d, "device"), str(d, "backend"), ival(d, "rx_packets"), rx,
+                 ival(d, "tx_packets"), tx, ival(d, "rx_dropped") + ival(d, "tx_dropped"));
+        kv(i == 0 ? "Network:" : "", buf);
+    }
+}
+
 static void print_info(const json_t *j)
 {
     const json_t *def = json_object_get(j, "definition");
@@ -151,14 +197,12 @@ static void print_info(const json_t *j)
                                 ? "guest listening"
                                 : "no guest driver yet");
     }
-    json_t *rd = json_object_get(j, "disk_read_bytes"),
-           *wr = json_object_get(j, "disk_write_bytes");
-    if (json_is_integer(rd) && json_is_integer(wr)) {
-        char a[32], b[32];
-        fmt_bytes(a, sizeof(a), (double)json_integer_value(rd));
-        fmt_bytes(b, sizeof(b), (double)json_integer_value(wr));
-        snprintf(buf, sizeof(buf), "%s read, %s written", a, b);
-        kv("Disk I/O:", buf);
+    print_disk_io(json_object_get(j, "disk_io"));
+    print_net_io(json_object_get(j, "net_io"));
+    json_t *reboots = json_object_get(j, "guest_reboots");
+    if (json_is_integer(reboots)) {
+        snprintf(buf, sizeof(buf), "%lld by the guest", (long long)json_integer_value(reboots));
+        kv("Reboots:", buf);
     }
     kv("Template:", str(j, "template"));
     kv("Autostart:", json_is_true(json_object_get(j, "autostart")) ? "yes" : "no");
@@ -187,7 +231,8 @@ static const char usage_info[] =
     "usage: rvctl info NAME [--json]\n"
     "\n"
     "Show a VM's definition and state: pid, uptime, host CPU%, resident memory,\n"
-    "guest RAM the host holds, disk I/O, sockets and console log.\n";
+    "guest RAM the host holds, per-disk and per-NIC counters (requests, bytes,\n"
+    "packets, errors, drops), guest reboots, sockets and console log.\n";
 
 int cmd_info(struct cli *c, int argc, char **argv)
 {

@@ -72,6 +72,14 @@ struct dvm {
     double cpu_pct;
     uint64_t rss_bytes, io_read_bytes, io_write_bytes;
     uint64_t cpu_seconds_total_ticks;
+    /* the VM process's own figures: per-device counters, reboots. A query
+     * goes out on the monitor connection every tick; its answer lands here
+     * (monitor callback). */
+    struct ctl_status status;
+    bool status_valid;       /* `status` is from the current process */
+    uint64_t query_id;       /* query in flight on the monitor, 0: none */
+    uint64_t query_sent_ns;
+    uint64_t guest_reboots;  /* guest-initiated reboots already in the event log */
     struct dvm *next;
 };
 
@@ -154,6 +162,10 @@ int dvm_insert(struct daemon *d, struct vmdef *def, struct api_err *ae);
  * ask the VM; the caller must not keep pointers across the call). */
 json_t *dvm_summary(struct daemon *d, struct dvm *vm);
 json_t *dvm_info(struct daemon *d, const char *name, struct api_err *ae);
+/* The "disk_io" and "net_io" objects of info: totals over the devices,
+ * then "devices", one object per disk or NIC. */
+json_t *dvm_disk_io(const struct ctl_status *st);
+json_t *dvm_net_io(const struct ctl_status *st);
 /* Check that kernel, initrd and disks exist and resolve "auto" formats. */
 int dvm_check_files(struct vmdef *def, struct api_err *ae);
 /* Write the definition file. Lock held. */
@@ -165,8 +177,12 @@ int dvm_save(struct daemon *d, const struct vmdef *def, struct api_err *ae);
 int dvm_start(struct daemon *d, const char *name, struct api_err *ae);
 int dvm_stop(struct daemon *d, const char *name, bool force, int timeout_s, struct api_err *ae);
 int dvm_control(struct daemon *d, const char *name, enum ctl_type t, struct api_err *ae);
-/* Ask a running VM for its status (lock not held); false if unreachable. */
+/* Ask a running VM for its status (lock not held); false if unreachable.
+ * The answer also refreshes the record's copy (dvm_note_status). */
 bool dvm_query(struct daemon *d, const char *name, struct ctl_status *st);
+/* Take a status the VM process sent: keep it, and log a "rebooted" event
+ * for each guest-initiated reboot not logged yet. Lock held. */
+void dvm_note_status(struct daemon *d, struct dvm *vm, const struct ctl_status *st);
 
 /* ---- templates (templates.c) --------------------------------------------- */
 

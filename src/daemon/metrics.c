@@ -3,7 +3,8 @@
  * metrics: GET /metrics in the Prometheus text exposition format (version
  * 0.0.4): per-VM state, CPU, memory, disk I/O and restarts, host totals and
  * the daemon's own figures. Values come from the per-second /proc samples
- * (supervise.c), so rendering never waits for a VM.
+ * and the VM processes' answers to the per-second query (supervise.c), so
+ * rendering never waits for a VM.
  *
  * Threads: called with d->lock held.
  */
@@ -46,7 +47,18 @@ static void family(struct buf *b, const char *name, const char *type, const char
     put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-enum vm_value { V_UP, V_VCPUS, V_MEM, V_CPU_SECONDS, V_CPU_PCT, V_RSS, V_RD, V_WR, V_RESTARTS };
+enum vm_value {
+    V_UP,
+    V_VCPUS,
+    V_MEM,
+    V_CPU_SECONDS,
+    V_CPU_PCT,
+    V_RSS,
+    V_RD,
+    V_WR,
+    V_RESTARTS,
+    V_REBOOTS
+};
 
 static double vm_value(const struct dvm *vm, enum vm_value v)
 {
@@ -60,6 +72,7 @@ static double vm_value(const struct dvm *vm, enum vm_value v)
     case V_RD: return (double)vm->io_read_bytes;
     case V_WR: return (double)vm->io_write_bytes;
     case V_RESTARTS: return vm->restarts;
+    case V_REBOOTS: return (double)vm->status.guest_reboots;
     }
     return 0;
 }
@@ -73,8 +86,95 @@ static void per_vm(struct buf *b, struct daemon *d, const char *name, const char
     for (struct dvm *vm = d->vms; vm; vm = vm->next) {
         if (running_only && vm->pid <= 0)
             continue;
+        if (v == V_REBOOTS && !(vm->pid > 0 && vm->status_valid))
+            continue;
         put(b, "%s{vm=\"%s\"} %.17g\n", name, vm->def.name, vm_value(vm, v));
     }
+}
+
+/* The devices' own counters, one sample per VM and device, from the VM
+ * process's last answer (supervise.c asks every second). */
+enum dev_value {
+    D_RD_REQS,
+    D_WR_REQS,
+    D_RD_BYTES,
+    D_WR_BYTES,
+    D_FLUSHES,
+    D_ERRORS,
+    N_RX_PACKETS,
+    N_RX_BYTES,
+    N_TX_PACKETS,
+    N_TX_BYTES,
+    N_RX_DROPPED,
+    N_TX_DROPPED
+};
+
+static uint64_t disk_value(const struct ctl_disk_stats *s, enum dev_value v)
+{
+    switch (v) {
+    case D_RD_REQS: return s->read_requests;
+    case D_WR_REQS: return s->write_requests;
+    case D_RD_BYTES: return s->read_bytes;
+    case D_WR_BYTES: return s->write_bytes;
+    case D_FLUSHES: return s->flushes;
+    case D_ERRORS: return s->errors;
+    default: return 0;
+    }
+}
+
+static uint64_t nic_value(const struct ctl_nic_stats *s, enum dev_value v)
+{
+    switch (v) {
+    case N_RX_PACKETS: return s->rx_packets;
+    case N_RX_BYTES: return s->rx_bytes;
+    case N_TX_PACKETS: return s->tx_packets;
+    case N_TX_BYTES: return s->tx_bytes;
+    case N_RX_DROPPED: return s->rx_dropped;
+    case N_TX_DROPPED: return s->tx_dropped;
+    default: return 0;
+    }
+}
+
+static void per_device(struct buf *b, struct daemon *d, const char *name, const char *help,
+                       enum dev_value v)
+{
+    bool disk = v <= D_ERRORS;
+    family(b, name, "counter", help);
+    for (struct dvm *vm = d->vms; vm; vm = vm->next) {
+        const struct ctl_status *st = &vm->status;
+        if (vm->pid <= 0 || !vm->status_valid)
+            continue;
+        for (int i = 0; disk && i < st->ndisks; i++)
+            put(b, "%s{vm=\"%s\",device=\"%s\"} %llu\n", name, vm->def.name, st->disks[i].device,
+                (unsigned long long)disk_value(&st->disks[i], v));
+        for (int i = 0; !disk && i < st->nnics; i++)
+            put(b, "%s{vm=\"%s\",device=\"%s\"} %llu\n", name, vm->def.name, st->nics[i].device,
+                (unsigned long long)nic_value(&st->nics[i], v));
+    }
+}
+
+static void devices(struct buf *b, struct daemon *d)
+{
+    per_device(b, d, "rvisor_vm_disk_read_requests_total", "Disk read requests completed",
+               D_RD_REQS);
+    per_device(b, d, "rvisor_vm_disk_write_requests_total", "Disk write requests completed",
+               D_WR_REQS);
+    per_device(b, d, "rvisor_vm_disk_read_bytes_total", "Bytes the guest read from the disk",
+               D_RD_BYTES);
+    per_device(b, d, "rvisor_vm_disk_write_bytes_total", "Bytes the guest wrote to the disk",
+               D_WR_BYTES);
+    per_device(b, d, "rvisor_vm_disk_flushes_total", "Disk flush requests completed", D_FLUSHES);
+    per_device(b, d, "rvisor_vm_disk_errors_total", "Disk requests that failed", D_ERRORS);
+    per_device(b, d, "rvisor_vm_net_rx_packets_total", "Frames the NIC delivered to the guest",
+               N_RX_PACKETS);
+    per_device(b, d, "rvisor_vm_net_rx_bytes_total", "Bytes the NIC delivered to the guest",
+               N_RX_BYTES);
+    per_device(b, d, "rvisor_vm_net_tx_packets_total", "Frames the guest sent", N_TX_PACKETS);
+    per_device(b, d, "rvisor_vm_net_tx_bytes_total", "Bytes the guest sent", N_TX_BYTES);
+    per_device(b, d, "rvisor_vm_net_rx_dropped_total", "Frames to the guest that were dropped",
+               N_RX_DROPPED);
+    per_device(b, d, "rvisor_vm_net_tx_dropped_total", "Frames from the guest that were dropped",
+               N_TX_DROPPED);
 }
 
 static void host_memory(uint64_t *total, uint64_t *avail)
@@ -167,10 +267,13 @@ char *metrics_render(struct daemon *d)
     per_vm(&b, d, "rvisor_vm_cpu_percent", "gauge",
            "Host CPU use of the VM process over the last second (100 = 1 CPU)", V_CPU_PCT, true);
     per_vm(&b, d, "rvisor_vm_rss_bytes", "gauge", "Resident memory of the VM process", V_RSS, true);
-    per_vm(&b, d, "rvisor_vm_disk_read_bytes_total", "counter",
-           "Bytes the VM process read from storage", V_RD, true);
-    per_vm(&b, d, "rvisor_vm_disk_write_bytes_total", "counter",
-           "Bytes the VM process wrote to storage", V_WR, true);
+    per_vm(&b, d, "rvisor_vm_host_read_bytes_total", "counter",
+           "Bytes the VM process read from storage, as the host kernel counts them", V_RD, true);
+    per_vm(&b, d, "rvisor_vm_host_write_bytes_total", "counter",
+           "Bytes the VM process wrote to storage, as the host kernel counts them", V_WR, true);
+    devices(&b, d);
+    per_vm(&b, d, "rvisor_vm_reboots_total", "counter",
+           "Reboots the guest asked for since its VM process started", V_REBOOTS, true);
     per_vm(&b, d, "rvisor_vm_restarts", "gauge",
            "Restarts by the restart policy in the current 10-minute window", V_RESTARTS, false);
     host_totals(&b, d);

@@ -112,6 +112,8 @@ static void handle_exit(struct daemon *d, struct dvm *vm)
         ctl_client_close(vm->monitor);
         vm->monitor = NULL;
     }
+    vm->status_valid = false;
+    vm->query_id = 0;
     const char *reason = vm->exited_seen ? vm->exit_reason : "vanished";
     bool crashed = !vm->stop_requested &&
                    (!vm->exited_seen || (strcmp(reason, "poweroff") && strcmp(reason, "stopped")));
@@ -137,10 +139,57 @@ static void handle_exit(struct daemon *d, struct dvm *vm)
     pthread_cond_broadcast(&d->cond);
 }
 
+/* Guest-initiated reboots up to `n` (a total from the VM process): log the
+ * ones not logged yet. Lock held. */
+static void note_reboots(struct daemon *d, struct dvm *vm, uint64_t n)
+{
+    if (n <= vm->guest_reboots)
+        return;
+    uint64_t k = n - vm->guest_reboots;
+    vm->guest_reboots = n;
+    if (k == 1)
+        events_add(d, vm->def.name, "rebooted",
+                   "the guest rebooted itself (%llu guest reboots since the VM process started)",
+                   (unsigned long long)n);
+    else
+        events_add(d, vm->def.name, "rebooted",
+                   "the guest rebooted itself %llu times (%llu since the VM process started)",
+                   (unsigned long long)k, (unsigned long long)n);
+}
+
+void dvm_note_status(struct daemon *d, struct dvm *vm, const struct ctl_status *st)
+{
+    if (vm->pid <= 0 || st->pid != vm->pid)
+        return; /* an answer from a process that is gone */
+    vm->status = *st;
+    vm->status_valid = true;
+    note_reboots(d, vm, st->guest_reboots);
+}
+
+static void on_response(struct dvm *vm, const struct ctl_msg *m)
+{
+    if (!vm->query_id || m->id != vm->query_id)
+        return;
+    vm->query_id = 0;
+    struct ctl_status st;
+    struct err e = {0};
+    if (!m->ok || ctl_status_from_json(&st, m->result, &e) < 0) {
+        log_debug("supervise", "%s: query: %s", vm->def.name, m->ok ? e.msg : m->error);
+        return;
+    }
+    dvm_note_status(vm->d, vm, &st);
+}
+
 static void on_event(void *opaque, const struct ctl_msg *m)
 {
     struct dvm *vm = opaque;
-    if (!strcmp(m->event, "exit")) {
+    if (m->kind == CTL_MSG_RESPONSE) {
+        on_response(vm, m);
+    } else if (!strcmp(m->event, "reboot")) {
+        json_t *n = json_object_get(m->data, "guest_reboots");
+        if (json_is_integer(n) && json_integer_value(n) >= 0)
+            note_reboots(vm->d, vm, (uint64_t)json_integer_value(n));
+    } else if (!strcmp(m->event, "exit")) {
         vm->exited_seen = true;
         vm->exit_status = (int)json_integer_value(json_object_get(m->data, "status"));
         const char *r = json_string_value(json_object_get(m->data, "reason"));
@@ -174,7 +223,12 @@ static int attach_monitor(struct daemon *d, struct dvm *vm, struct ctl_client *c
 {
     vm->monitor = c;
     vm->exited_seen = false;
-    vm->exit_reason[0] = 0;
+    /* exit_reason/exit_status stay: info's last_exit tells why the VM
+     * ended last time (e.g. before a restart by the policy); the next exit
+     * overwrites them */
+    vm->status_valid = false;
+    vm->query_id = 0;
+    vm->guest_reboots = 0;
     int r = d->loop ? evloop_add_fd(d->loop, ctl_client_fd(c), EPOLLIN, monitor_cb, vm) : -ENOSYS;
     if (r < 0) {
         vm->monitor = NULL;
@@ -319,6 +373,9 @@ static int start_vm(struct daemon *d, const char *name, const char *why, struct 
         vm->state = before;
         runtime_remove(d, vm);
         events_add(d, name, "start-failed", "%s", ae->e.msg);
+        /* a restart that failed is tried again, within the policy's limit */
+        if (!strcmp(why, "restarted"))
+            schedule_restart(d, vm, true);
     }
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
@@ -354,6 +411,13 @@ bool dvm_query(struct daemon *d, const char *name, struct ctl_status *st)
         return false;
     bool ok = ctl_status_from_json(st, res, &e) == 0;
     json_decref(res);
+    if (ok) {
+        pthread_mutex_lock(&d->lock);
+        vm = dvm_find(d, name);
+        if (vm)
+            dvm_note_status(d, vm, st);
+        pthread_mutex_unlock(&d->lock);
+    }
     return ok;
 }
 
@@ -569,6 +633,12 @@ void daemon_tick(struct daemon *d)
                 vm->rss_bytes = rss;
                 process_io(vm->pid, &vm->io_read_bytes, &vm->io_write_bytes);
             }
+            /* the VM's counters: one query in flight at a time; one lost
+             * (no answer in 10 s) is given up */
+            if (vm->query_id && now - vm->query_sent_ns > 10000000000ull)
+                vm->query_id = 0;
+            if (!vm->query_id && ctl_client_send(vm->monitor, CTL_QUERY, &vm->query_id) == 0)
+                vm->query_sent_ns = now;
         }
         if (vm->restart_at && now >= vm->restart_at && !vm->busy &&
             (vm->state == DVM_STOPPED || vm->state == DVM_CRASHED)) {
@@ -611,11 +681,17 @@ static void reattach_one(struct daemon *d, struct dvm *vm)
             mono_ns() - (uint64_t)((int64_t)time(NULL) - vm->started_at) * 1000000000u;
         json_t *res = NULL;
         struct ctl_status st;
-        bool paused = ctl_client_call(c, CTL_QUERY, &res, 5000, &e) == 0 &&
-                      ctl_status_from_json(&st, res, &e) == 0 && !strcmp(st.state, "paused");
+        bool got = ctl_client_call(c, CTL_QUERY, &res, 5000, &e) == 0 &&
+                   ctl_status_from_json(&st, res, &e) == 0;
+        bool paused = got && !strcmp(st.state, "paused");
         json_decref(res);
         if (attach_monitor(d, vm, c) == 0) {
             vm->state = paused ? DVM_PAUSED : DVM_RUNNING;
+            /* reboots before now were logged (or missed) by the last rvisord */
+            if (got) {
+                vm->guest_reboots = st.guest_reboots;
+                dvm_note_status(d, vm, &st);
+            }
             events_add(d, vm->def.name, "reattached", "found running VM process %d (%s)", (int)pid,
                        dvm_state_name(vm->state));
         } else {

@@ -284,6 +284,54 @@ json_t *dvm_summary(struct daemon *d, struct dvm *vm)
     return j;
 }
 
+json_t *dvm_disk_io(const struct ctl_status *st)
+{
+    uint64_t t[6] = {0};
+    static const char *const keys[6] = {"read_requests", "write_requests", "read_bytes",
+                                        "write_bytes",   "flushes",        "errors"};
+    json_t *devs = json_array();
+    for (int i = 0; i < st->ndisks; i++) {
+        const struct ctl_disk_stats *s = &st->disks[i];
+        const uint64_t v[6] = {s->read_requests, s->write_requests, s->read_bytes,
+                               s->write_bytes,   s->flushes,        s->errors};
+        json_t *o = json_pack("{s:s}", "device", s->device);
+        for (int k = 0; k < 6; k++) {
+            json_object_set_new(o, keys[k], json_integer((json_int_t)v[k]));
+            t[k] += v[k];
+        }
+        json_array_append_new(devs, o);
+    }
+    json_t *j = json_object();
+    for (int k = 0; k < 6; k++)
+        json_object_set_new(j, keys[k], json_integer((json_int_t)t[k]));
+    json_object_set_new(j, "devices", devs);
+    return j;
+}
+
+json_t *dvm_net_io(const struct ctl_status *st)
+{
+    uint64_t t[6] = {0};
+    static const char *const keys[6] = {"rx_packets", "rx_bytes",   "tx_packets",
+                                        "tx_bytes",   "rx_dropped", "tx_dropped"};
+    json_t *devs = json_array();
+    for (int i = 0; i < st->nnics; i++) {
+        const struct ctl_nic_stats *s = &st->nics[i];
+        const uint64_t v[6] = {s->rx_packets, s->rx_bytes,   s->tx_packets,
+                               s->tx_bytes,   s->rx_dropped, s->tx_dropped};
+        json_t *o = json_pack("{s:s, s:s}", "device", s->device, "backend", s->backend);
+        for (int k = 0; k < 6; k++) {
+            json_object_set_new(o, keys[k], json_integer((json_int_t)v[k]));
+            t[k] += v[k];
+        }
+        json_array_append_new(devs, o);
+    }
+    json_t *j = json_object();
+    for (int k = 0; k < 6; k++)
+        json_object_set_new(j, keys[k], json_integer((json_int_t)t[k]));
+    json_object_set_new(j, "devices", devs);
+    return j;
+}
+
 static json_t *runtime_json(struct daemon *d, struct dvm *vm)
 {
     char host[256] = "localhost";
@@ -297,14 +345,36 @@ static json_t *runtime_json(struct daemon *d, struct dvm *vm)
     json_object_set_new(j, "console_socket", up ? json_string(vm->con_path) : json_null());
     json_object_set_new(j, "control_socket", up ? json_string(vm->ctl_path) : json_null());
     json_object_set_new(j, "started_at", up ? json_integer(vm->started_at) : json_null());
+    /* the devices' own counters (the VM process's last answer) */
+    const struct ctl_status *st = up && vm->status_valid ? &vm->status : NULL;
+    json_t *disk = st && st->has_devices ? dvm_disk_io(st) : NULL;
+    json_t *net = st && st->has_devices ? dvm_net_io(st) : NULL;
     json_object_set_new(j, "disk_read_bytes",
-                        up ? json_integer((json_int_t)vm->io_read_bytes) : json_null());
+                        disk ? json_incref(json_object_get(disk, "read_bytes")) : json_null());
     json_object_set_new(j, "disk_write_bytes",
-                        up ? json_integer((json_int_t)vm->io_write_bytes) : json_null());
-    /* virtio-net lands separately; until then there is no NIC to count */
-    json_object_set_new(j, "net_rx_bytes", json_null());
-    json_object_set_new(j, "net_tx_bytes", json_null());
+                        disk ? json_incref(json_object_get(disk, "write_bytes")) : json_null());
+    json_object_set_new(j, "net_rx_bytes",
+                        net ? json_incref(json_object_get(net, "rx_bytes")) : json_null());
+    json_object_set_new(j, "net_tx_bytes",
+                        net ? json_incref(json_object_get(net, "tx_bytes")) : json_null());
+    json_object_set_new(j, "disk_io", disk ? disk : json_null());
+    json_object_set_new(j, "net_io", net ? net : json_null());
+    /* what the host kernel saw the VM process read and write (page cache
+     * and image metadata included) */
+    json_object_set_new(j, "host_io",
+                        up ? json_pack("{s:I, s:I}", "read_bytes", (json_int_t)vm->io_read_bytes,
+                                       "write_bytes", (json_int_t)vm->io_write_bytes)
+                           : json_null());
+    json_object_set_new(j, "guest_reboots",
+                        st ? json_integer((json_int_t)st->guest_reboots) : json_null());
     json_object_set_new(j, "restarts", json_integer(vm->restarts));
+    /* a restart by the restart policy is due in this many seconds */
+    uint64_t now = mono_ns();
+    json_object_set_new(j, "restart_in_s",
+                        vm->restart_at ? json_real(vm->restart_at > now
+                                                       ? (double)(vm->restart_at - now) / 1e9
+                                                       : 0.0)
+                                       : json_null());
     if (vm->exit_reason[0])
         json_object_set_new(
             j, "last_exit",
@@ -316,6 +386,13 @@ json_t *dvm_info(struct daemon *d, const char *name, struct api_err *ae)
 {
     pthread_mutex_lock(&d->lock);
     struct dvm *vm = dvm_find(d, name);
+    bool ask = vm && (vm->state == DVM_RUNNING || vm->state == DVM_PAUSED);
+    pthread_mutex_unlock(&d->lock);
+    /* a fresh answer from the VM (it also refreshes the record's counters) */
+    struct ctl_status st;
+    bool got = ask && dvm_query(d, name, &st);
+    pthread_mutex_lock(&d->lock);
+    vm = dvm_find(d, name);
     if (!vm) {
         pthread_mutex_unlock(&d->lock);
         api_fail(ae, 404, "no VM named \"%s\"", name);
@@ -323,10 +400,8 @@ json_t *dvm_info(struct daemon *d, const char *name, struct api_err *ae)
     }
     json_t *j = runtime_json(d, vm);
     json_object_set_new(j, "definition", vmdef_to_json(&vm->def));
-    bool ask = vm->state == DVM_RUNNING || vm->state == DVM_PAUSED;
     pthread_mutex_unlock(&d->lock);
-    struct ctl_status st;
-    if (ask && dvm_query(d, name, &st))
+    if (got)
         json_object_set_new(j, "guest",
                             json_pack("{s:I, s:I, s:I, s:b}", "ram_resident_bytes",
                                       (json_int_t)st.ram_resident_bytes, "vmm_cpu_ns",
