@@ -487,7 +487,10 @@ static bool wait_gone(struct daemon *d, struct dvm *vm, int ms)
 }
 
 /* Graceful part of a stop: press the power button (again every 2 s while
- * no guest driver listens) until the VM is gone or the timeout. Lock held. */
+ * no guest driver listens, then every 10 s: a press that reached the
+ * kernel before the guest's handler, busybox acpid for instance, was
+ * running is lost, and a second one to a guest already shutting down does
+ * nothing) until the VM is gone or the timeout. Lock held. */
 static bool stop_graceful(struct daemon *d, struct dvm *vm, bool was_paused, int timeout_s)
 {
     char ctl_path[DAEMON_PATH_MAX];
@@ -503,19 +506,20 @@ static bool stop_graceful(struct daemon *d, struct dvm *vm, bool was_paused, int
             return false;
     }
     while (vm->pid > 0 && mono_ns() < deadline) {
-        if (!delivered && mono_ns() >= next_press) {
+        if (mono_ns() >= next_press) {
             json_t *res = NULL;
             pthread_mutex_unlock(&d->lock);
             int r = ctl_once(ctl_path, CTL_POWERDOWN, &res, &e);
             pthread_mutex_lock(&d->lock);
-            delivered = r == 0 && json_is_true(json_object_get(res, "delivered"));
+            bool now = r == 0 && json_is_true(json_object_get(res, "delivered"));
             json_decref(res);
-            if (delivered)
+            if (now && !delivered)
                 events_add(d, vm->def.name, "powerdown",
                            "power button pressed; waiting up to "
                            "%d s for the guest to power off",
                            timeout_s);
-            next_press = mono_ns() + 2000000000ull;
+            delivered = delivered || now;
+            next_press = mono_ns() + (delivered ? 10000000000ull : 2000000000ull);
         }
         cond_wait_ms(d, 500);
     }

@@ -20,7 +20,9 @@ blank raw disk (vdb) and a NIC on user networking (net0):
     poweroff from inside; `no` restarts after nothing. That a restart is
     not coming is read from info's restart_in_s (null: none scheduled),
     which rvisord sets in the same step that logs the exit, so nothing here
-    waits on the clock to prove a negative.
+    waits on the clock to prove a negative;
+  - a graceful stop issued the moment the guest's init is done still ends
+    in a poweroff (the guest's acpid may start a little later).
 
 No wall-clock thresholds: timeouts only bound how long a broken run hangs.
 """
@@ -329,6 +331,20 @@ def test_no_restart(daemon):
     info = daemon.info("pn")
     assert info["state"] == "crashed" and info["restart_in_s"] is None
     assert info["pid"] is None
+
+
+def test_graceful_stop_right_after_boot(daemon):
+    """The power button pressed as soon as the guest's init is done, when
+    its handler (acpid) may not run yet: still a graceful poweroff."""
+    daemon.rvctl("start", "pn")
+    wait_boots(daemon, "pn", 2)
+    seq = daemon.events()[-1]["seq"]
+    r = daemon.rvctl("stop", "pn")
+    assert "pn: stopped" in r.stdout
+    info = daemon.info("pn")
+    assert info["state"] == "stopped" and info["last_exit"]["reason"] == "poweroff"
+    stopped = daemon.wait_event("pn", "stopped", seq, timeout=5)
+    assert "graceful" in stopped["message"], stopped
 
 
 def test_event_log_story(daemon):
