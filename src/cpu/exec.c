@@ -492,7 +492,10 @@ L_FENCE_I:
 L_SFENCE_VMA:
     if (h->priv == PRV_U)
         goto illegal;
-    mmu_flush(h);
+    if (in->rs1 != 0)
+        mmu_flush_page(h, X[in->rs1]);
+    else
+        mmu_flush(h);
     pc += in->len;
     in++;
     goto done;

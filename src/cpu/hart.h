@@ -75,9 +75,10 @@ enum {
  * privilege level (so a trap or sret needs no flush). An entry maps a guest
  * virtual page to host memory: host = va + addend. tag is va >> 12, or
  * TLB_INVALID. Only RAM pages are ever entered; MMIO always takes the slow path. */
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (~0ull)
+#define TLB_SUPER_WORDS 64
 struct tlb_entry {
     uint64_t tag;
     uintptr_t addend;
@@ -122,6 +123,11 @@ struct hart {
     int pt_levels; /* 0 = bare, 3 = Sv39, 4 = Sv48 */
     uint64_t pt_root; /* physical address of the root table */
     struct tlb_set tlb[2]; /* indexed by priv */
+    /* Superpages the TLB holds 4 KiB pieces of, since the last full flush
+     * (see mmu_flush_page): a bit per 2 MiB region (hashed), a bit per
+     * 1 GiB region (hashed), or tlb_giant for anything larger. */
+    uint64_t tlb_super[TLB_SUPER_WORDS];
+    bool tlb_giant;
     struct jc_entry jc[JC_SIZE];
     uint32_t code_epoch_seen; /* last ram->code_epoch this hart acted on */
 

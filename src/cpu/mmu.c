@@ -49,6 +49,47 @@ void mmu_flush(struct hart *h)
 {
     memset(h->tlb, 0xff, sizeof(h->tlb));
     memset(h->jc, 0xff, sizeof(h->jc));
+    memset(h->tlb_super, 0, sizeof(h->tlb_super));
+    h->tlb_giant = false;
+}
+
+/* The tlb_super bit of the level-`lvl` superpage (1: 2 MiB, 2: 1 GiB) at va. */
+static unsigned super_bit(uint64_t va, int lvl)
+{
+    unsigned half = TLB_SUPER_WORDS * 32;
+    return lvl == 1 ? (unsigned)(va >> 21) % half : half + (unsigned)(va >> 30) % half;
+}
+
+static bool super_test(const struct hart *h, unsigned bit)
+{
+    return (h->tlb_super[bit / 64] >> (bit % 64)) & 1;
+}
+
+/*
+ * TLB entries are 4 KiB pieces of their translation, keyed by the page
+ * number: the page's entries are the one slot of each array in each set.
+ * A superpage that covers va may have pieces anywhere, so then the whole
+ * TLB goes. The jump cache holds blocks by virtual pc of any page: it goes
+ * in any case (its second level is checked against the exec TLB).
+ */
+void mmu_flush_page(struct hart *h, uint64_t va)
+{
+    if (h->tlb_giant || super_test(h, super_bit(va, 1)) || super_test(h, super_bit(va, 2))) {
+        mmu_flush(h);
+        return;
+    }
+    uint64_t tag = va >> 12;
+    unsigned i = (unsigned)tag & (TLB_SIZE - 1);
+    for (unsigned p = 0; p < 2; p++) {
+        struct tlb_set *s = &h->tlb[p];
+        if (s->r[i].tag == tag)
+            s->r[i].tag = TLB_INVALID;
+        if (s->w[i].tag == tag)
+            s->w[i].tag = TLB_INVALID;
+        if (s->x[i].tag == tag)
+            s->x[i].tag = TLB_INVALID;
+    }
+    memset(h->jc, 0xff, sizeof(h->jc));
 }
 
 void mmu_flush_data(struct hart *h)
@@ -85,9 +126,10 @@ static bool leaf_allowed(const struct hart *h, uint64_t pte, enum access acc)
 }
 
 /* Walk the page table. Returns true with *pa, or false with the exception set. */
-static bool walk(struct hart *h, uint64_t va, enum access acc, uint64_t *pa)
+static bool walk(struct hart *h, uint64_t va, enum access acc, uint64_t *pa, int *lvl)
 {
     int levels = h->pt_levels;
+    *lvl = 0;
     if (levels == 0) {
         *pa = va;
         return true;
@@ -129,6 +171,7 @@ static bool walk(struct hart *h, uint64_t va, enum access acc, uint64_t *pa)
             }
         }
         *pa = ((ppn | ((va >> 12) & lowmask)) << 12) | (va & 0xfff);
+        *lvl = i;
         return true;
     }
     return raise(h, acc, 1, va);
@@ -145,7 +188,8 @@ static struct tlb_entry *tlb_slot(struct hart *h, uint64_t va, enum access acc)
  * return the host pointer, else set *pa for MMIO and return NULL. */
 static bool translate(struct hart *h, uint64_t va, enum access acc, uint64_t *pa, void **host)
 {
-    if (!walk(h, va, acc, pa))
+    int lvl;
+    if (!walk(h, va, acc, pa, &lvl))
         return false;
     struct ram *ram = h->pm->ram;
     uint8_t *p = ram_ptr(ram, *pa & ~0xfffull, 4096);
@@ -162,6 +206,12 @@ static bool translate(struct hart *h, uint64_t va, enum access acc, uint64_t *pa
                 *host = p + (*pa & 0xfff);
                 return true;
             }
+        }
+        if (lvl >= 3) {
+            h->tlb_giant = true;
+        } else if (lvl > 0) {
+            unsigned bit = super_bit(va, lvl);
+            h->tlb_super[bit / 64] |= 1ull << (bit % 64);
         }
         struct tlb_entry *e = tlb_slot(h, va, acc);
         e->tag = va >> 12;

@@ -31,6 +31,9 @@ void *mmu_host_ptr(struct hart *h, uint64_t va, enum access acc);
 /* Flush translations: all sets, or only the read/write entries of the S set
  * (when SUM or MXR lose a permission). */
 void mmu_flush(struct hart *h);
+/* sfence.vma with an address: only the translations of the page at va,
+ * unless a superpage may cover it (then everything). */
+void mmu_flush_page(struct hart *h, uint64_t va);
 void mmu_flush_data(struct hart *h);
 /* Drop all write translations (a page became a code page). */
 void mmu_flush_writes(struct hart *h);
