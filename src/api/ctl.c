@@ -86,13 +86,13 @@ char *ctl_format_event(const char *event, json_t *data)
 
 json_t *ctl_status_to_json(const struct ctl_status *s)
 {
-    json_t *j = json_pack(
-        "{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I}", "name", s->name, "state",
-        s->state, "pid", s->pid, "vcpus", s->vcpus, "mem_bytes", (json_int_t)s->mem_bytes,
-        "uptime_ms", (json_int_t)s->uptime_ms, "cpu_ns", (json_int_t)s->cpu_ns, "rss_bytes",
-        (json_int_t)s->rss_bytes, "ram_resident_bytes", (json_int_t)s->ram_resident_bytes,
-        "powerbtn_ready", s->powerbtn_ready, "reboots", (json_int_t)s->reboots, "guest_reboots",
-        (json_int_t)s->guest_reboots);
+    json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I}", "name",
+                          s->name, "state", s->state, "pid", s->pid, "vcpus", s->vcpus, "mem_bytes",
+                          (json_int_t)s->mem_bytes, "uptime_ms", (json_int_t)s->uptime_ms, "cpu_ns",
+                          (json_int_t)s->cpu_ns, "rss_bytes", (json_int_t)s->rss_bytes,
+                          "ram_resident_bytes", (json_int_t)s->ram_resident_bytes, "powerbtn_ready",
+                          s->powerbtn_ready, "reboots", (json_int_t)s->reboots, "guest_reboots",
+                          (json_int_t)s->guest_reboots);
     if (!s->has_devices)
         return j;
     json_t *disks = json_array(), *nics = json_array();
@@ -101,19 +101,19 @@ json_t *ctl_status_to_json(const struct ctl_status *s)
         json_array_append_new(
             disks, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", d->device,
                              "read_requests", (json_int_t)d->read_requests, "write_requests",
-                             (json_int_t)d->write_requests, "read_bytes",
-                             (json_int_t)d->read_bytes, "write_bytes", (json_int_t)d->write_bytes,
-                             "flushes", (json_int_t)d->flushes, "errors", (json_int_t)d->errors));
+                             (json_int_t)d->write_requests, "read_bytes", (json_int_t)d->read_bytes,
+                             "write_bytes", (json_int_t)d->write_bytes, "flushes",
+                             (json_int_t)d->flushes, "errors", (json_int_t)d->errors));
     }
     for (int i = 0; i < s->nnics && i < CTL_MAX_NICS; i++) {
         const struct ctl_nic_stats *n = &s->nics[i];
         json_array_append_new(
-            nics, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", n->device,
-                            "backend", n->backend, "rx_packets", (json_int_t)n->rx_packets,
-                            "rx_bytes", (json_int_t)n->rx_bytes, "tx_packets",
-                            (json_int_t)n->tx_packets, "tx_bytes", (json_int_t)n->tx_bytes,
-                            "rx_dropped", (json_int_t)n->rx_dropped, "tx_dropped",
-                            (json_int_t)n->tx_dropped));
+            nics,
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", n->device, "backend",
+                      n->backend, "rx_packets", (json_int_t)n->rx_packets, "rx_bytes",
+                      (json_int_t)n->rx_bytes, "tx_packets", (json_int_t)n->tx_packets, "tx_bytes",
+                      (json_int_t)n->tx_bytes, "rx_dropped", (json_int_t)n->rx_dropped,
+                      "tx_dropped", (json_int_t)n->tx_dropped));
     }
     json_object_set_new(j, "disks", disks);
     json_object_set_new(j, "nics", nics);
@@ -157,8 +157,8 @@ static int get_opt_u64(const json_t *j, const char *prefix, const char *key, uin
     return 0;
 }
 
-static int device_name(const json_t *o, const char *prefix, const char *key, char *dst,
-                       size_t size, struct err *e)
+static int device_name(const json_t *o, const char *prefix, const char *key, char *dst, size_t size,
+                       struct err *e)
 {
     const char *s = NULL;
     if (jsonx_get_str(o, prefix, key, &s, size - 1, e) < 0)
@@ -179,10 +179,12 @@ static int disks_from_json(struct ctl_status *s, const json_t *a, struct err *e)
         err_set(e, "status.disks: expected an array of at most %d", CTL_MAX_DISKS);
         return -EINVAL;
     }
-    json_array_foreach(a, i, o) {
+    for (i = 0; i < json_array_size(a); i++) {
+        o = json_array_get(a, i);
         struct ctl_disk_stats *d = &s->disks[i];
         const char *p = "status.disks[].";
-        if (!json_is_object(o) || device_name(o, p, "device", d->device, sizeof(d->device), e) < 0 ||
+        if (!json_is_object(o) ||
+            device_name(o, p, "device", d->device, sizeof(d->device), e) < 0 ||
             get_opt_u64(o, p, "read_requests", &d->read_requests, e) < 0 ||
             get_opt_u64(o, p, "write_requests", &d->write_requests, e) < 0 ||
             get_opt_u64(o, p, "read_bytes", &d->read_bytes, e) < 0 ||
@@ -206,10 +208,12 @@ static int nics_from_json(struct ctl_status *s, const json_t *a, struct err *e)
         err_set(e, "status.nics: expected an array of at most %d", CTL_MAX_NICS);
         return -EINVAL;
     }
-    json_array_foreach(a, i, o) {
+    for (i = 0; i < json_array_size(a); i++) {
+        o = json_array_get(a, i);
         struct ctl_nic_stats *n = &s->nics[i];
         const char *p = "status.nics[].";
-        if (!json_is_object(o) || device_name(o, p, "device", n->device, sizeof(n->device), e) < 0 ||
+        if (!json_is_object(o) ||
+            device_name(o, p, "device", n->device, sizeof(n->device), e) < 0 ||
             device_name(o, p, "backend", n->backend, sizeof(n->backend), e) < 0 ||
             get_opt_u64(o, p, "rx_packets", &n->rx_packets, e) < 0 ||
             get_opt_u64(o, p, "rx_bytes", &n->rx_bytes, e) < 0 ||
@@ -247,8 +251,7 @@ int ctl_status_from_json(struct ctl_status *s, const json_t *j, struct err *e)
     const json_t *disks = json_object_get(j, "disks"), *nics = json_object_get(j, "nics");
     if (disks || nics) {
         s->has_devices = true;
-        if ((disks && disks_from_json(s, disks, e) < 0) ||
-            (nics && nics_from_json(s, nics, e) < 0))
+        if ((disks && disks_from_json(s, disks, e) < 0) || (nics && nics_from_json(s, nics, e) < 0))
             return -EINVAL;
     }
     s->pid = (int)pid;

@@ -118,6 +118,11 @@ static long long ival(const json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 /* "vda  41 reads (1.7 MiB), 1 write (4.0 KiB), 1 flush, 0 errors" */
 static void print_disk_io(const json_t *io)
 {
@@ -131,9 +136,12 @@ static void print_disk_io(const json_t *io)
         char rd[32], wr[32], buf[256];
         fmt_bytes(rd, sizeof(rd), (double)ival(d, "read_bytes"));
         fmt_bytes(wr, sizeof(wr), (double)ival(d, "write_bytes"));
-        snprintf(buf, sizeof(buf), "%-5s %lld reads (%s), %lld writes (%s), %lld flushes, %lld errors",
-                 str(d, "device"), ival(d, "read_requests"), rd, ival(d, "write_requests"), wr,
-                 ival(d, "flushes"), ival(d, "errors"));
+        long long r = ival(d, "read_requests"), w = ival(d, "write_requests");
+        long long f = ival(d, "flushes"), e = ival(d, "errors");
+        snprintf(buf, sizeof(buf),
+                 "%-5s %lld read%s (%s), %lld write%s (%s), %lld flush%s, %lld error%s",
+                 str(d, "device"), r, plural(r), rd, w, plural(w), wr, f, f == 1 ? "" : "es", e,
+                 plural(e));
         kv(i == 0 ? "Disk I/O:" : "", buf);
     }
 }
@@ -151,10 +159,11 @@ static void print_net_io(const json_t *io)
         char rx[32], tx[32], buf[256];
         fmt_bytes(rx, sizeof(rx), (double)ival(d, "rx_bytes"));
         fmt_bytes(tx, sizeof(tx), (double)ival(d, "tx_bytes"));
+        long long rp = ival(d, "rx_packets"), tp = ival(d, "tx_packets");
         snprintf(buf, sizeof(buf),
-                 "%-5s %s: rx %lld packets (%s), tx %lld packets (%s), %lld dropped",
-                 str(d, "device"), str(d, "backend"), ival(d, "rx_packets"), rx,
-                 ival(d, "tx_packets"), tx, ival(d, "rx_dropped") + ival(d, "tx_dropped"));
+                 "%-5s %s: rx %lld packet%s (%s), tx %lld packet%s (%s), %lld dropped",
+                 str(d, "device"), str(d, "backend"), rp, plural(rp), rx, tp, plural(tp), tx,
+                 ival(d, "rx_dropped") + ival(d, "tx_dropped"));
         kv(i == 0 ? "Network:" : "", buf);
     }
 }

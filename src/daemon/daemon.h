@@ -76,10 +76,10 @@ struct dvm {
      * goes out on the monitor connection every tick; its answer lands here
      * (monitor callback). */
     struct ctl_status status;
-    bool status_valid;       /* `status` is from the current process */
-    uint64_t query_id;       /* query in flight on the monitor, 0: none */
+    bool status_valid; /* `status` is from the current process */
+    uint64_t query_id; /* query in flight on the monitor, 0: none */
     uint64_t query_sent_ns;
-    uint64_t guest_reboots;  /* guest-initiated reboots already in the event log */
+    uint64_t guest_reboots; /* guest-initiated reboots already in the event log */
     struct dvm *next;
 };
 

@@ -147,14 +147,16 @@ static void note_reboots(struct daemon *d, struct dvm *vm, uint64_t n)
         return;
     uint64_t k = n - vm->guest_reboots;
     vm->guest_reboots = n;
+    const char *s = n == 1 ? "" : "s";
     if (k == 1)
         events_add(d, vm->def.name, "rebooted",
-                   "the guest rebooted itself (%llu guest reboots since the VM process started)",
-                   (unsigned long long)n);
+                   "the guest rebooted itself (%llu guest reboot%s since the VM process started)",
+                   (unsigned long long)n, s);
     else
         events_add(d, vm->def.name, "rebooted",
-                   "the guest rebooted itself %llu times (%llu since the VM process started)",
-                   (unsigned long long)k, (unsigned long long)n);
+                   "the guest rebooted itself %llu times (%llu guest reboot%s since the VM "
+                   "process started)",
+                   (unsigned long long)k, (unsigned long long)n, s);
 }
 
 void dvm_note_status(struct daemon *d, struct dvm *vm, const struct ctl_status *st)

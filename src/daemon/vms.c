@@ -370,11 +370,11 @@ static json_t *runtime_json(struct daemon *d, struct dvm *vm)
     json_object_set_new(j, "restarts", json_integer(vm->restarts));
     /* a restart by the restart policy is due in this many seconds */
     uint64_t now = mono_ns();
-    json_object_set_new(j, "restart_in_s",
-                        vm->restart_at ? json_real(vm->restart_at > now
-                                                       ? (double)(vm->restart_at - now) / 1e9
-                                                       : 0.0)
-                                       : json_null());
+    json_object_set_new(
+        j, "restart_in_s",
+        vm->restart_at
+            ? json_real(vm->restart_at > now ? (double)(vm->restart_at - now) / 1e9 : 0.0)
+            : json_null());
     if (vm->exit_reason[0])
         json_object_set_new(
             j, "last_exit",

@@ -403,8 +403,7 @@ int control_start(struct control *c, struct vm *vm, const char *name, struct pow
     c->pause_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->reboot_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (c->pause_efd < 0 || evloop_add_fd(vm->loop, c->pause_efd, EPOLLIN, paused_cb, c) < 0 ||
-        c->reboot_efd < 0 ||
-        evloop_add_fd(vm->loop, c->reboot_efd, EPOLLIN, rebooted_cb, c) < 0 ||
+        c->reboot_efd < 0 || evloop_add_fd(vm->loop, c->reboot_efd, EPOLLIN, rebooted_cb, c) < 0 ||
         evloop_add_fd(vm->loop, c->lfd, EPOLLIN, accept_cb, c) < 0) {
         err_set(e, "--control %s: cannot serve the socket", c->path);
         return -EIO;
