@@ -6,7 +6,8 @@
  * the right status and field, templates and linked clones are made (real
  * qcow2 overlays over a raw base), a template in use cannot be deleted,
  * everything survives reopening the state directory, and concurrent
- * requests for the same name let exactly one through.
+ * requests for the same name let exactly one through. A VM made to look
+ * running shows its devices' counters in info and /metrics.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -166,6 +167,80 @@ static void test_events_and_metrics(void)
     json_decref(j);
 }
 
+/* A VM that looks running, with a status as its VM process would send it:
+ * the info views sum the devices, /metrics has one sample per device, and
+ * guest reboots become events once each. */
+static void test_device_counters(void)
+{
+    struct ctl_status st = {.pid = (int)getpid(), .has_devices = true, .ndisks = 2, .nnics = 1};
+    snprintf(st.name, sizeof(st.name), "vm1");
+    snprintf(st.state, sizeof(st.state), "running");
+    st.disks[0] = (struct ctl_disk_stats){"vda", 10, 2, 40960, 8192, 1, 0};
+    st.disks[1] = (struct ctl_disk_stats){"vdb", 5, 7, 2048, 1 << 20, 3, 1};
+    st.nics[0] = (struct ctl_nic_stats){"net0", "user", 11, 12000, 13, 1400, 2, 1};
+    st.guest_reboots = 1;
+    uint64_t seq0;
+    pthread_mutex_lock(&d->lock);
+    struct dvm *vm = dvm_find(d, "vm1");
+    vm->pid = getpid();
+    vm->state = DVM_RUNNING;
+    seq0 = events_last_seq(d);
+    dvm_note_status(d, vm, &st);
+    dvm_note_status(d, vm, &st); /* the same total again: no second event */
+    st.pid = 1;                  /* from another process: ignored */
+    st.guest_reboots = 9;
+    dvm_note_status(d, vm, &st);
+    CHECK(events_last_seq(d) == seq0 + 1);
+    pthread_mutex_unlock(&d->lock);
+
+    json_t *j;
+    CHECK(req("GET", "/vms/vm1", NULL, &j) == 200);
+    json_t *disk = json_object_get(j, "disk_io"), *net = json_object_get(j, "net_io");
+    CHECK(json_integer_value(json_object_get(disk, "read_bytes")) == 40960 + 2048);
+    CHECK(json_integer_value(json_object_get(disk, "write_requests")) == 9);
+    CHECK(json_integer_value(json_object_get(disk, "errors")) == 1);
+    CHECK(json_array_size(json_object_get(disk, "devices")) == 2);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_array_get(json_object_get(disk, "devices"), 1), "device")),
+              "vdb");
+    CHECK(json_integer_value(json_object_get(j, "disk_write_bytes")) == 8192 + (1 << 20));
+    CHECK(json_integer_value(json_object_get(j, "net_rx_bytes")) == 12000);
+    CHECK(json_integer_value(json_object_get(j, "net_tx_bytes")) == 1400);
+    CHECK(json_integer_value(json_object_get(net, "rx_dropped")) == 2);
+    CHECK(json_integer_value(json_object_get(j, "guest_reboots")) == 1);
+    json_decref(j);
+    CHECK(req("GET", "/events?vm=vm1", NULL, &j) == 200);
+    json_t *evs = json_object_get(j, "events");
+    json_t *last = json_array_get(evs, json_array_size(evs) - 1);
+    CHECK_STR(json_string_value(json_object_get(last, "type")), "rebooted");
+    CHECK_CONTAINS(json_string_value(json_object_get(last, "message")), "guest rebooted itself");
+    json_decref(j);
+    CHECK(req("GET", "/metrics", NULL, &j) == 200);
+    const char *m = json_string_value(j);
+    CHECK_CONTAINS(m, "# TYPE rvisor_vm_disk_read_bytes_total counter");
+    CHECK_CONTAINS(m, "rvisor_vm_disk_read_bytes_total{vm=\"vm1\",device=\"vda\"} 40960\n");
+    CHECK_CONTAINS(m, "rvisor_vm_disk_write_bytes_total{vm=\"vm1\",device=\"vdb\"} 1048576\n");
+    CHECK_CONTAINS(m, "rvisor_vm_disk_errors_total{vm=\"vm1\",device=\"vdb\"} 1\n");
+    CHECK_CONTAINS(m, "rvisor_vm_net_rx_packets_total{vm=\"vm1\",device=\"net0\"} 11\n");
+    CHECK_CONTAINS(m, "rvisor_vm_net_tx_dropped_total{vm=\"vm1\",device=\"net0\"} 1\n");
+    CHECK_CONTAINS(m, "rvisor_vm_reboots_total{vm=\"vm1\"} 1\n");
+    json_decref(j);
+
+    /* stopped again: the counters go (null), not stale figures */
+    pthread_mutex_lock(&d->lock);
+    vm->pid = 0;
+    vm->state = DVM_STOPPED;
+    vm->status_valid = false;
+    pthread_mutex_unlock(&d->lock);
+    CHECK(req("GET", "/vms/vm1", NULL, &j) == 200);
+    CHECK(json_is_null(json_object_get(j, "disk_io")));
+    CHECK(json_is_null(json_object_get(j, "net_rx_bytes")));
+    json_decref(j);
+    CHECK(req("GET", "/metrics", NULL, &j) == 200);
+    CHECK(!strstr(json_string_value(j), "device=\"vda\""));
+    json_decref(j);
+}
+
 static void test_templates_and_clones(void)
 {
     char body[512];
@@ -314,6 +389,7 @@ int main(void)
     test_define_and_validation();
     test_items_and_methods();
     test_events_and_metrics();
+    test_device_counters();
     test_templates_and_clones();
     test_concurrency();
     test_persistence();
