@@ -79,6 +79,13 @@ static inline int fence_needs_store_load(const struct insn *in)
     return ((in->imm >> 4) & 1) && (in->imm & 2);
 }
 
+/* pause (Zihintpause: fence with pred = W, succ = 0), the spin-wait hint
+ * Linux's cpu_relax() emits in every spin loop. */
+static inline int fence_is_pause(const struct insn *in)
+{
+    return in->op == OP_FENCE && in->imm == 0x10;
+}
+
 /* Decode `raw` (the low 16 bits alone if compressed). */
 void decode(uint32_t raw, struct insn *out);
 

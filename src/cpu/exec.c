@@ -11,6 +11,8 @@
  * without returning to the caller. This is the one file allowed to be long.
  * Runs on the hart's vCPU thread only.
  */
+#include <sched.h>
+
 #include "cpu/cpu.h"
 #include "cpu/fpu.h"
 #include "cpu/internal.h"
@@ -235,6 +237,25 @@ static bool exec_fp_mem(struct hart *h, const struct insn *in)
 /* The bits of the instruction at h->pc, for stval on illegal instruction
  * (§10.1.10 allows 0, but reporting the bits helps guests emulate). The page
  * was just executed from, so the fetch cannot fault in practice. */
+/*
+ * pause in a spin-wait loop (Linux's spinlocks, csd_lock_wait for IPIs,
+ * udelay): the hart waits for another one, whose host thread may be
+ * preempted, e.g. with more vCPUs than host cores, so spinning on would
+ * only keep it off the core, the way pause-loop exiting handles it on x86
+ * hosts. Every PAUSE_YIELD_SPINS pauses in a row (each within PAUSE_GAP
+ * instructions of the last) give the host core away once.
+ */
+#define PAUSE_YIELD_SPINS 128
+#define PAUSE_GAP 64
+static void pause_hint(struct hart *h)
+{
+    if (h->instret - h->pause_instret > PAUSE_GAP)
+        h->pause_spins = 0;
+    h->pause_instret = h->instret;
+    if (++h->pause_spins % PAUSE_YIELD_SPINS == 0)
+        sched_yield();
+}
+
 static uint64_t insn_bits(struct hart *h, unsigned len)
 {
     const uint8_t *lo = mmu_host_ptr(h, h->pc, ACC_EXEC);
@@ -460,6 +481,10 @@ L_REMW: ALU(rem32((int32_t)X[in->rs1], (int32_t)X[in->rs2]));
 L_REMUW: ALU((uint32_t)X[in->rs2] ? (uint64_t)sx32((uint32_t)X[in->rs1] % (uint32_t)X[in->rs2])
                                   : (uint64_t)sx32(X[in->rs1]));
 L_FENCE:
+    if (__builtin_expect(fence_is_pause(in), 0)) {
+        pause_hint(h);
+        NEXT;
+    }
     /* x86 keeps every order except store -> load (RVWMO §A.5 mapping) */
     if (fence_needs_store_load(in))
         __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -113,6 +113,10 @@ struct hart {
     uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
     uint64_t stimecmp; /* Sstc; also the SBI TIME target */
     uint64_t instret;
+    /* Spin-wait detection (pause, see exec.c): instret at the last pause
+     * and the pauses in a row, each within a few instructions of the last. */
+    uint64_t pause_instret;
+    uint32_t pause_spins;
 
     /* LR/SC reservation: host address of the reserved word (~0 when none)
      * and the value LR loaded; SC succeeds by compare-and-swap against it. */

@@ -504,8 +504,9 @@ bool jit_gen_insn(struct tr *t, const struct insn *in, bool last)
         jit_gen_fp(t, in);
         return true;
     }
-    if (op == OP_FENCE) {
-        /* x86 (TSO) gives every order but store -> load; atomics are seq_cst */
+    if (op == OP_FENCE && !fence_is_pause(in)) {
+        /* x86 (TSO) gives every order but store -> load; atomics are seq_cst.
+         * pause is left to the interpreter, which yields in spin loops. */
         if (fence_needs_store_load(in))
             emit_mfence(t->e);
         return true;
