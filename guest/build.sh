@@ -55,7 +55,7 @@ WANTED_MODULES="virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon
 # Applets the /init and rc scripts rely on; a busybox without them is
 # rejected at build time rather than at boot.
 NEEDED_APPLETS="sh init insmod mount umount switch_root cttyhack udhcpc ip
-	ifconfig hostname poweroff reboot lsmod findfs acpid"
+	ifconfig hostname poweroff reboot lsmod findfs acpid sysctl"
 
 log() { echo "guest: $*" >&2; }
 die() { echo "guest: error: $*" >&2; exit 1; }
