@@ -234,9 +234,6 @@ static bool exec_fp_mem(struct hart *h, const struct insn *in)
     return true;
 }
 
-/* The bits of the instruction at h->pc, for stval on illegal instruction
- * (§10.1.10 allows 0, but reporting the bits helps guests emulate). The page
- * was just executed from, so the fetch cannot fault in practice. */
 /*
  * pause in a spin-wait loop (Linux's spinlocks, csd_lock_wait for IPIs,
  * udelay): the hart waits for another one, whose host thread may be
@@ -256,6 +253,9 @@ static void pause_hint(struct hart *h)
         sched_yield();
 }
 
+/* The bits of the instruction at h->pc, for stval on illegal instruction
+ * (§10.1.10 allows 0, but reporting the bits helps guests emulate). The page
+ * was just executed from, so the fetch cannot fault in practice. */
 static uint64_t insn_bits(struct hart *h, unsigned len)
 {
     const uint8_t *lo = mmu_host_ptr(h, h->pc, ACC_EXEC);
