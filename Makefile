@@ -1,6 +1,7 @@
 # rvisor: the everyday verbs. The build itself is meson + ninja in build/.
 #   make          build into build/
 #   make guest    build the default guest (kernel + initramfs + root disk) into guest/out/
+#   make debian   build a real Debian trixie system (systemd) into guest/out/debian/ (root, ~15 min)
 #   make run      build what is missing, then boot the default guest on this terminal
 #   make test     all tests: unit tests under ASan/UBSan, ISA tests, system tests
 #   make bench    side-by-side benchmark against qemu-system-riscv64
@@ -10,7 +11,7 @@ GUEST_OUT  ?= guest/out
 MEM        ?= 512M
 CPUS       ?= 1
 
-.PHONY: all deps build guest run test unit-test isa-test system-test style-test bench clean
+.PHONY: all deps build guest debian run test unit-test isa-test system-test style-test bench clean
 
 all: build
 
@@ -25,6 +26,11 @@ build: deps $(BUILD)/build.ninja
 
 guest: deps
 	guest/build.sh $(GUEST_OUT)
+
+# Debian's kernel, Debian's initramfs and a 2 GiB ext4 root with systemd,
+# networkd, openssh and apt (mmdebstrap; needs root). Not part of `make guest`.
+debian:
+	guest/debian-rootfs.sh $(GUEST_OUT)/debian
 
 # The root disk of `make run`: a qcow2 overlay on the template rootfs.ext4
 # (which stays pristine). It keeps the guest's changes from run to run and is
