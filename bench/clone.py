@@ -38,7 +38,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+import rvapi  # noqa: E402  (the REST client the system tests use)
 PROMPT = re.compile(rb"rvisor:[^\r\n]*# ")
 
 
@@ -77,21 +78,7 @@ class Daemon:
             time.sleep(0.02)
 
     def api(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else b""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(self.sock)
-        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n"
-                  f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
-        resp = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            resp += chunk
-        s.close()
-        head, _, body = resp.partition(b"\r\n\r\n")
-        status = int(head.split()[1])
-        parsed = json.loads(body) if body.strip().startswith(b"{") else body.decode()
+        status, _, parsed = rvapi.request(self.sock, method, path, body, timeout=None)
         if status >= 300:
             raise RuntimeError(f"{method} {path}: {status} {parsed}")
         return parsed

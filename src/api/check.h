@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check: the minimal check macros of the api/, daemon/ and cli/ unit tests.
- * A failed CHECK prints file:line and the expression and counts; the test
- * program ends with `return check_report();` (status 1 if anything failed).
+ * check: the check macros of the api/, daemon/ and cli/ unit tests: those
+ * of util/testcheck.h plus string checks. A failed check prints file:line
+ * and the expression and counts; the test program ends with
+ * `return check_report();` (status 1 if anything failed).
  * Single-threaded test programs only.
  */
 #ifndef RV_API_CHECK_H
@@ -11,15 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            check_failures++;                                                                      \
-        }                                                                                          \
-    } while (0)
+#include "util/testcheck.h" /* CHECK, CHECK_EQ, RUN */
 
 #define CHECK_STR(a, b)                                                                            \
     do {                                                                                           \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * args: parsing rvctl's value arguments (memory sizes, paths, --disk and
- * --nic specs) into what the API expects. See cli.h.
+ * --nic specs, the definition options) into what the API expects. See
+ * cli.h.
  */
 #include <errno.h>
 #include <limits.h>
@@ -121,6 +122,59 @@ json_t *cli_parse_nic(const char *spec, struct err *e)
 out:
     free(copy);
     return n;
+}
+
+static void add_array(json_t *def, const char *key, json_t *item)
+{
+    json_t *a = json_object_get(def, key);
+    if (!a) {
+        a = json_array();
+        json_object_set_new(def, key, a);
+    }
+    json_array_append_new(a, item);
+}
+
+bool cli_def_option(json_t *def, int ch, const char *arg, const char *usage, const char *cmd,
+                    int *status)
+{
+    struct err e = {0};
+    int64_t n;
+    char *p, *end;
+    json_t *item;
+    switch (ch) {
+    case CLI_O_KERNEL:
+    case CLI_O_INITRD:
+        p = cli_abspath(arg);
+        json_object_set_new(def, ch == CLI_O_KERNEL ? "kernel" : "initrd", json_string(p));
+        free(p);
+        break;
+    case CLI_O_DISK:
+    case CLI_O_NIC:
+        item = ch == CLI_O_DISK ? cli_parse_disk(arg, &e) : cli_parse_nic(arg, &e);
+        if (!item)
+            *status = cli_fail(2, "%s", e.msg);
+        else
+            add_array(def, ch == CLI_O_DISK ? "disks" : "nics", item);
+        break;
+    case CLI_O_CMDLINE: json_object_set_new(def, "cmdline", json_string(arg)); break;
+    case CLI_O_MEM:
+        if (cli_parse_mem_mib(arg, &n) < 0)
+            *status = cli_usage(usage, cmd, "--mem: expected a size like 256M or 1G", arg);
+        else
+            json_object_set_new(def, "memory_mib", json_integer(n));
+        break;
+    case CLI_O_CPUS:
+        n = strtol(arg, &end, 10);
+        if (*end || !*arg)
+            *status = cli_usage(usage, cmd, "--cpus: expected a number", arg);
+        else
+            json_object_set_new(def, "vcpus", json_integer(n));
+        break;
+    case CLI_O_AUTOSTART: json_object_set_new(def, "autostart", json_true()); break;
+    case CLI_O_RESTART: json_object_set_new(def, "restart", json_string(arg)); break;
+    default: return false;
+    }
+    return true;
 }
 
 void cli_path(char *out, size_t size, const char *prefix, const char *name, const char *suffix)

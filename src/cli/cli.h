@@ -34,6 +34,16 @@ typedef int (*cli_cmd_fn)(struct cli *c, int argc, char **argv);
  * returns 1. */
 int cli_call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out);
 
+/* POST `body` (a definition with "name"; the reference is taken) to `path`
+ * (/vms, or a template's /clone); with `start`, start the new VM too.
+ * 0 with *res set to the last answer, else 1 (after the message). */
+int cli_make_vm(struct cli *c, const char *path, json_t *body, bool start, json_t **res);
+
+/* METHOD PATH (no body), then print the answer: as JSON with --json, else
+ * with `show(answer, arg)`. 0, or 1 on failure (after the message). */
+int cli_show(struct cli *c, const char *method, const char *path,
+             void (*show)(const json_t *res, const void *arg), const void *arg);
+
 /* Print `j` as indented JSON on stdout. */
 void cli_print_json(const json_t *j);
 
@@ -56,6 +66,42 @@ char *cli_abspath(const char *path);
 json_t *cli_parse_disk(const char *spec, struct err *e);
 /* --nic user | tap,ifname=NAME [,mac=MAC] -> {"type", ...}. */
 json_t *cli_parse_nic(const char *spec, struct err *e);
+/* The options that set definition fields, shared by define/create,
+ * template create and clone: getopt_long codes, and entries for their
+ * `struct option` tables (<getopt.h>): the files (--kernel, --initrd,
+ * --disk, --nic) and the settings (--cmdline, --mem, --cpus, --autostart,
+ * --restart). */
+enum {
+    CLI_O_KERNEL = 0x100,
+    CLI_O_INITRD,
+    CLI_O_DISK,
+    CLI_O_NIC,
+    CLI_O_CMDLINE,
+    CLI_O_MEM,
+    CLI_O_CPUS,
+    CLI_O_AUTOSTART,
+    CLI_O_RESTART
+};
+#define CLI_OPTS_FILES                                                                             \
+    {"kernel", required_argument, NULL, CLI_O_KERNEL},                                             \
+        {"initrd", required_argument, NULL, CLI_O_INITRD},                                         \
+        {"disk", required_argument, NULL, CLI_O_DISK},                                             \
+    {                                                                                              \
+        "nic", required_argument, NULL, CLI_O_NIC                                                  \
+    }
+#define CLI_OPTS_SETTINGS                                                                          \
+    {"cmdline", required_argument, NULL, CLI_O_CMDLINE},                                           \
+        {"mem", required_argument, NULL, CLI_O_MEM},                                               \
+        {"cpus", required_argument, NULL, CLI_O_CPUS},                                             \
+        {"autostart", no_argument, NULL, CLI_O_AUTOSTART},                                         \
+    {                                                                                              \
+        "restart", required_argument, NULL, CLI_O_RESTART                                          \
+    }
+/* If `ch` is one of those options, set its field in `def` from `arg` and
+ * return true; a bad value is reported (usage error of `cmd`, see
+ * cli_usage) and sets *status to 2. False for any other `ch`. */
+bool cli_def_option(json_t *def, int ch, const char *arg, const char *usage, const char *cmd,
+                    int *status);
 /* PREFIX/NAME/SUFFIX with NAME %-encoded (so any argument makes a valid
  * request line; rvisord then says the name is unknown). */
 void cli_path(char *out, size_t size, const char *prefix, const char *name, const char *suffix);
@@ -70,8 +116,17 @@ void table_add(struct table *t, const char *const *cells);
 void table_print(struct table *t, FILE *f);
 /* "1.5 GiB", "256 MiB", "12 KiB", "0 B". */
 void fmt_bytes(char *out, size_t size, double bytes);
+/* At most 5 characters, for narrow columns: "0", "512B", "9.5K", "120K",
+ * "1.5M", "2.0G" (K = 1024). */
+void fmt_bytes_short(char *out, size_t size, double bytes);
 /* "3d4h", "2h05m", "4m07s", "12s". */
 void fmt_duration(char *out, size_t size, double seconds);
+/* GET `path` and print it: as JSON with --json, else a table of `ncols`
+ * columns, one row (`row`) per item of its array `key`. 0, or 1 on failure. */
+int cli_list(struct cli *c, const char *path, const char *key, int ncols,
+             const char *const *headers, void (*row)(struct table *t, const json_t *item));
+/* `fmt` of a JSON number, or "-" when it is not one (null: not running). */
+void fmt_or_dash(char *out, size_t size, const json_t *v, void (*fmt)(char *, size_t, double));
 /* One row of the VM table (list, top): NAME STATE VCPUS MEMORY CPU% RSS UPTIME TEMPLATE. */
 void cli_vm_row(struct table *t, const json_t *vm);
 

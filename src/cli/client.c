@@ -18,6 +18,7 @@
 #include "api/unixsock.h"
 #include "cli/cli.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 
 int cli_fail(int status, const char *fmt, ...)
 {
@@ -40,9 +41,9 @@ int cli_usage(const char *usage, const char *cmd, const char *msg, const char *a
         fputs(usage, stdout);
         return 0;
     }
-    fprintf(stderr, "rvctl %s: %s%s%s (see rvctl %s --help)\n", cmd, msg, arg ? ": " : "",
-            arg ? arg : "", cmd);
-    return 2;
+    char who[64];
+    snprintf(who, sizeof(who), "rvctl %s", cmd);
+    return err_usage(who, who, msg, arg);
 }
 
 void cli_print_json(const json_t *j)
@@ -50,20 +51,6 @@ void cli_print_json(const json_t *j)
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     puts(s ? s : "null");
     free(s);
-}
-
-static bool send_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
 }
 
 /* Read until the response is complete. 0, or -1 with `e`. */
@@ -132,8 +119,9 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
     struct http_message m;
     http_message_init(&m, HTTP_RESPONSE);
     int status = 1;
-    if (!send_all(fd, req, len)) {
-        cli_fail(1, "sending to rvisord: %s", strerror(errno));
+    int sr = fd_send_all(fd, req, len);
+    if (sr < 0) {
+        cli_fail(1, "sending to rvisord: %s", strerror(-sr));
     } else if (read_response(fd, &m, &e) < 0) {
         cli_fail(1, "%s", e.msg);
     } else if (m.status < 200 || m.status > 299) {
@@ -151,4 +139,42 @@ int cli_call(struct cli *c, const char *method, const char *path, json_t *body, 
     free(req);
     close(fd);
     return status;
+}
+
+int cli_show(struct cli *c, const char *method, const char *path,
+             void (*show)(const json_t *res, const void *arg), const void *arg)
+{
+    json_t *res;
+    if (cli_call(c, method, path, NULL, &res))
+        return 1;
+    if (c->json)
+        cli_print_json(res);
+    else
+        show(res, arg);
+    json_decref(res);
+    return 0;
+}
+
+struct list {
+    const char *key;
+    int ncols;
+    const char *const *headers;
+    void (*row)(struct table *t, const json_t *item);
+};
+
+static void show_table(const json_t *res, const void *arg)
+{
+    const struct list *l = arg;
+    struct table *t = table_new(l->ncols, l->headers);
+    json_t *all = json_object_get(res, l->key);
+    for (size_t i = 0; i < json_array_size(all); i++)
+        l->row(t, json_array_get(all, i));
+    table_print(t, stdout);
+}
+
+int cli_list(struct cli *c, const char *path, const char *key, int ncols,
+             const char *const *headers, void (*row)(struct table *t, const json_t *item))
+{
+    struct list l = {key, ncols, headers, row};
+    return cli_show(c, "GET", path, show_table, &l);
 }

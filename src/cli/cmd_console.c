@@ -23,6 +23,7 @@
 
 #include "api/unixsock.h"
 #include "cli/cli.h"
+#include "util/fdio.h"
 
 #define ESCAPE_KEY 0x1d /* Ctrl-] */
 #define QUIET_MS 700
@@ -59,20 +60,6 @@ static void enter_raw(void)
     }
 }
 
-static bool write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Forward typed bytes; true when the escape key asks to detach. */
 static bool forward_input(int sock, bool *stdin_open, bool watch)
 {
@@ -85,7 +72,7 @@ static bool forward_input(int sock, bool *stdin_open, bool watch)
     }
     char *esc = raw_mode ? memchr(buf, ESCAPE_KEY, (size_t)n) : NULL;
     size_t len = esc ? (size_t)(esc - buf) : (size_t)n;
-    if (!watch && len && !write_all(sock, buf, len))
+    if (!watch && len && fd_write_all(sock, buf, len) < 0)
         return true;
     return esc != NULL;
 }
@@ -121,7 +108,7 @@ static int attach(const char *name, const char *path, bool watch)
                         raw_mode ? "\r\n" : "\n", name, raw_mode ? "\r" : "");
                 break;
             }
-            if (!write_all(STDOUT_FILENO, buf, (size_t)n)) {
+            if (fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
                 status = 1;
                 break;
             }

@@ -17,14 +17,17 @@ static const char usage_template[] =
     "usage: rvctl template list\n"
     "       rvctl template create NAME --from-vm VM\n"
     "       rvctl template create NAME --kernel FILE [--initrd FILE] [--cmdline ARGS]\n"
-    "                             [--mem SIZE] [--cpus N] [--disk SPEC]...\n"
+    "                             [--mem SIZE] [--cpus N] [--disk SPEC]... [--nic SPEC]...\n"
+    "                             [--autostart] [--restart POLICY]\n"
     "       rvctl template info NAME\n"
     "       rvctl template rm NAME\n"
     "\n"
     "A template is a definition plus read-only base disks, copied into rvisord's\n"
     "state directory when it is created: from a stopped VM (--from-vm), or from\n"
-    "the files given (--disk as in `rvctl define`). `rvctl clone` makes VMs of it.\n"
-    "A template that clones still use cannot be removed.\n";
+    "the files given (the options of `rvctl define`). `rvctl clone` makes VMs of it:\n"
+    "they get its NICs (--nic user | tap,ifname=NAME), each with a MAC address of\n"
+    "its own, derived from the clone's name. A template that clones still use\n"
+    "cannot be removed.\n";
 
 static const char usage_clone[] =
     "usage: rvctl clone TEMPLATE NAME [--mem SIZE] [--cpus N] [--cmdline ARGS]\n"
@@ -36,128 +39,80 @@ static const char usage_clone[] =
 
 static void template_row(struct table *t, const json_t *tp)
 {
-    char mem[32], vcpus[16], disks[16], clones[16];
+    char mem[32], vcpus[16], disks[16], nics[16], clones[16];
     fmt_bytes(mem, sizeof(mem),
               (double)json_integer_value(json_object_get(tp, "memory_mib")) * 1048576.0);
     snprintf(vcpus, sizeof(vcpus), "%lld",
              (long long)json_integer_value(json_object_get(tp, "vcpus")));
     snprintf(disks, sizeof(disks), "%zu", json_array_size(json_object_get(tp, "disks")));
+    snprintf(nics, sizeof(nics), "%zu", json_array_size(json_object_get(tp, "nics")));
     snprintf(clones, sizeof(clones), "%zu", json_array_size(json_object_get(tp, "clones")));
     const char *name = json_string_value(json_object_get(tp, "name"));
-    const char *cells[] = {name ? name : "-", vcpus, mem, disks, clones};
+    const char *cells[] = {name ? name : "-", vcpus, mem, disks, nics, clones};
     table_add(t, cells);
 }
 
 static int template_list(struct cli *c)
 {
-    json_t *res;
-    if (cli_call(c, "GET", "/templates", NULL, &res))
-        return 1;
-    if (c->json) {
-        cli_print_json(res);
-    } else {
-        static const char *const h[] = {"NAME", "VCPUS", "MEMORY", "DISKS", "CLONES"};
-        struct table *t = table_new(5, h);
-        json_t *all = json_object_get(res, "templates");
-        for (size_t i = 0; i < json_array_size(all); i++)
-            template_row(t, json_array_get(all, i));
-        table_print(t, stdout);
-    }
-    json_decref(res);
-    return 0;
+    static const char *const h[] = {"NAME", "VCPUS", "MEMORY", "DISKS", "NICS", "CLONES"};
+    return cli_list(c, "/templates", "templates", 6, h, template_row);
 }
 
-static int template_info(struct cli *c, const char *name)
+static void print_template(const json_t *res, const void *unused)
 {
-    char path[512];
-    cli_path(path, sizeof(path), "/templates", name, "");
-    json_t *res;
-    if (cli_call(c, "GET", path, NULL, &res))
-        return 1;
-    if (c->json) {
-        cli_print_json(res);
-    } else {
-        printf("%-9s %s\n", "Name:", json_string_value(json_object_get(res, "name")));
-        printf("%-9s %lld\n",
-               "vCPUs:", (long long)json_integer_value(json_object_get(res, "vcpus")));
-        printf("%-9s %lld MiB\n",
-               "Memory:", (long long)json_integer_value(json_object_get(res, "memory_mib")));
-        const char *k = json_string_value(json_object_get(res, "kernel"));
-        printf("%-9s %s\n", "Kernel:", k ? k : "-");
-        printf("%-9s %s\n", "Cmdline:", json_string_value(json_object_get(res, "cmdline")));
-        json_t *disks = json_object_get(res, "disks"), *clones = json_object_get(res, "clones");
-        for (size_t i = 0; i < json_array_size(disks); i++) {
-            json_t *d = json_array_get(disks, i);
-            printf("%-9s %s (%s)\n",
-                   i ? "" : "Disks:", json_string_value(json_object_get(d, "path")),
-                   json_string_value(json_object_get(d, "format")));
-        }
-        printf("%-9s", "Clones:");
-        for (size_t i = 0; i < json_array_size(clones); i++)
-            printf(" %s", json_string_value(json_array_get(clones, i)));
-        printf("%s\n", json_array_size(clones) ? "" : " none");
+    (void)unused;
+    printf("%-9s %s\n", "Name:", json_string_value(json_object_get(res, "name")));
+    printf("%-9s %lld\n", "vCPUs:", (long long)json_integer_value(json_object_get(res, "vcpus")));
+    printf("%-9s %lld MiB\n",
+           "Memory:", (long long)json_integer_value(json_object_get(res, "memory_mib")));
+    const char *k = json_string_value(json_object_get(res, "kernel"));
+    printf("%-9s %s\n", "Kernel:", k ? k : "-");
+    printf("%-9s %s\n", "Cmdline:", json_string_value(json_object_get(res, "cmdline")));
+    json_t *disks = json_object_get(res, "disks"), *clones = json_object_get(res, "clones");
+    for (size_t i = 0; i < json_array_size(disks); i++) {
+        json_t *d = json_array_get(disks, i);
+        printf("%-9s %s (%s)\n", i ? "" : "Disks:", json_string_value(json_object_get(d, "path")),
+               json_string_value(json_object_get(d, "format")));
     }
-    json_decref(res);
-    return 0;
+    json_t *nics = json_object_get(res, "nics");
+    for (size_t i = 0; i < json_array_size(nics); i++) {
+        json_t *n = json_array_get(nics, i);
+        const char *ifname = json_string_value(json_object_get(n, "ifname"));
+        printf("%-9s %s%s%s\n", i ? "" : "NICs:", json_string_value(json_object_get(n, "type")),
+               ifname ? ", ifname=" : "", ifname ? ifname : "");
+    }
+    printf("%-9s", "Clones:");
+    for (size_t i = 0; i < json_array_size(clones); i++)
+        printf(" %s", json_string_value(json_array_get(clones, i)));
+    printf("%s\n", json_array_size(clones) ? "" : " none");
+}
+
+static void print_removed(const json_t *res, const void *name)
+{
+    (void)res;
+    printf("template %s: removed\n", (const char *)name);
 }
 
 /* template create NAME (--from-vm VM | definition options) */
 static int template_create(struct cli *c, int argc, char **argv)
 {
-    enum { O_FROM = 1, O_KERNEL, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_DISK };
+    enum { O_FROM = 1 };
     static const struct option opts[] = {
         {"from-vm", required_argument, NULL, O_FROM},
-        {"kernel", required_argument, NULL, O_KERNEL},
-        {"initrd", required_argument, NULL, O_INITRD},
-        {"cmdline", required_argument, NULL, O_CMDLINE},
-        {"mem", required_argument, NULL, O_MEM},
-        {"cpus", required_argument, NULL, O_CPUS},
-        {"disk", required_argument, NULL, O_DISK},
+        CLI_OPTS_FILES,
+        CLI_OPTS_SETTINGS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     json_t *body = json_object();
     int ch, status = -1;
-    struct err e = {0};
     optind = 0;
     opterr = 0;
     while (status < 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int64_t n;
-        char *p, *end;
-        json_t *disk;
+        if (cli_def_option(body, ch, optarg, usage_template, "template", &status))
+            continue;
         switch (ch) {
         case O_FROM: json_object_set_new(body, "from_vm", json_string(optarg)); break;
-        case O_KERNEL:
-        case O_INITRD:
-            p = cli_abspath(optarg);
-            json_object_set_new(body, ch == O_KERNEL ? "kernel" : "initrd", json_string(p));
-            free(p);
-            break;
-        case O_CMDLINE: json_object_set_new(body, "cmdline", json_string(optarg)); break;
-        case O_MEM:
-            if (cli_parse_mem_mib(optarg, &n) < 0)
-                status = cli_usage(usage_template, "template", "--mem: expected a size like 256M",
-                                   optarg);
-            else
-                json_object_set_new(body, "memory_mib", json_integer(n));
-            break;
-        case O_CPUS:
-            n = strtol(optarg, &end, 10);
-            if (*end || !*optarg)
-                status = cli_usage(usage_template, "template", "--cpus: expected a number", optarg);
-            else
-                json_object_set_new(body, "vcpus", json_integer(n));
-            break;
-        case O_DISK:
-            disk = cli_parse_disk(optarg, &e);
-            if (!disk) {
-                status = cli_fail(2, "%s", e.msg);
-            } else {
-                if (!json_object_get(body, "disks"))
-                    json_object_set_new(body, "disks", json_array());
-                json_array_append_new(json_object_get(body, "disks"), disk);
-            }
-            break;
         case 'h': status = cli_usage(usage_template, "template", NULL, NULL); break;
         default:
             status = cli_usage(usage_template, "template", "unknown or incomplete option",
@@ -181,9 +136,11 @@ static int template_create(struct cli *c, int argc, char **argv)
     if (c->json)
         cli_print_json(res);
     else
-        printf("template %s: created (%zu disk%s)\n", argv[optind],
+        printf("template %s: created (%zu disk%s, %zu NIC%s)\n", argv[optind],
                json_array_size(json_object_get(res, "disks")),
-               json_array_size(json_object_get(res, "disks")) == 1 ? "" : "s");
+               json_array_size(json_object_get(res, "disks")) == 1 ? "" : "s",
+               json_array_size(json_object_get(res, "nics")),
+               json_array_size(json_object_get(res, "nics")) == 1 ? "" : "s");
     json_decref(res);
     return 0;
 }
@@ -211,32 +168,20 @@ int cmd_template(struct cli *c, int argc, char **argv)
             return cli_usage(usage_template, "template",
                              argc < 3 ? "missing template name" : "unexpected argument",
                              argc < 3 ? NULL : argv[3]);
-        if (!strcmp(sub, "info"))
-            return template_info(c, argv[2]);
         char path[512];
         cli_path(path, sizeof(path), "/templates", argv[2], "");
-        json_t *res;
-        if (cli_call(c, "DELETE", path, NULL, &res))
-            return 1;
-        if (c->json)
-            cli_print_json(res);
-        else
-            printf("template %s: removed\n", argv[2]);
-        json_decref(res);
-        return 0;
+        if (!strcmp(sub, "info"))
+            return cli_show(c, "GET", path, print_template, NULL);
+        return cli_show(c, "DELETE", path, print_removed, argv[2]);
     }
     return cli_usage(usage_template, "template", "unknown subcommand", sub);
 }
 
 int cmd_clone(struct cli *c, int argc, char **argv)
 {
-    enum { O_MEM = 1, O_CPUS, O_CMDLINE, O_AUTOSTART, O_RESTART, O_START };
+    enum { O_START = 1 };
     static const struct option opts[] = {
-        {"mem", required_argument, NULL, O_MEM},
-        {"cpus", required_argument, NULL, O_CPUS},
-        {"cmdline", required_argument, NULL, O_CMDLINE},
-        {"autostart", no_argument, NULL, O_AUTOSTART},
-        {"restart", required_argument, NULL, O_RESTART},
+        CLI_OPTS_SETTINGS,
         {"start", no_argument, NULL, O_START},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -247,26 +192,9 @@ int cmd_clone(struct cli *c, int argc, char **argv)
     optind = 0;
     opterr = 0;
     while (status < 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int64_t n;
-        char *end;
+        if (cli_def_option(body, ch, optarg, usage_clone, argv[0], &status))
+            continue;
         switch (ch) {
-        case O_MEM:
-            if (cli_parse_mem_mib(optarg, &n) < 0)
-                status =
-                    cli_usage(usage_clone, argv[0], "--mem: expected a size like 256M", optarg);
-            else
-                json_object_set_new(body, "memory_mib", json_integer(n));
-            break;
-        case O_CPUS:
-            n = strtol(optarg, &end, 10);
-            if (*end || !*optarg)
-                status = cli_usage(usage_clone, argv[0], "--cpus: expected a number", optarg);
-            else
-                json_object_set_new(body, "vcpus", json_integer(n));
-            break;
-        case O_CMDLINE: json_object_set_new(body, "cmdline", json_string(optarg)); break;
-        case O_AUTOSTART: json_object_set_new(body, "autostart", json_true()); break;
-        case O_RESTART: json_object_set_new(body, "restart", json_string(optarg)); break;
         case O_START: start = true; break;
         case 'h': status = cli_usage(usage_clone, argv[0], NULL, NULL); break;
         default:
@@ -287,16 +215,8 @@ int cmd_clone(struct cli *c, int argc, char **argv)
     char path[512];
     cli_path(path, sizeof(path), "/templates", tmpl, "/clone");
     json_t *res;
-    int r = cli_call(c, "POST", path, body, &res);
-    json_decref(body);
-    if (r)
-        return r;
-    if (start) {
-        json_decref(res);
-        cli_path(path, sizeof(path), "/vms", name, "/start");
-        if (cli_call(c, "POST", path, NULL, &res))
-            return 1;
-    }
+    if (cli_make_vm(c, path, body, start, &res))
+        return 1;
     if (c->json)
         cli_print_json(res);
     else if (start)

@@ -58,18 +58,10 @@ void cli_vm_row(struct table *t, const json_t *vm)
 {
     char cpu[32], rss[32], mem[32], up[32], vcpus[16];
     num_or_dash(cpu, sizeof(cpu), json_object_get(vm, "cpu_percent"), "%.1f");
-    json_t *r = json_object_get(vm, "rss_bytes");
-    if (json_is_integer(r))
-        fmt_bytes(rss, sizeof(rss), (double)json_integer_value(r));
-    else
-        snprintf(rss, sizeof(rss), "-");
+    fmt_or_dash(rss, sizeof(rss), json_object_get(vm, "rss_bytes"), fmt_bytes);
     fmt_bytes(mem, sizeof(mem),
               (double)json_integer_value(json_object_get(vm, "memory_mib")) * 1048576.0);
-    json_t *u = json_object_get(vm, "uptime_s");
-    if (json_is_number(u))
-        fmt_duration(up, sizeof(up), json_number_value(u));
-    else
-        snprintf(up, sizeof(up), "-");
+    fmt_or_dash(up, sizeof(up), json_object_get(vm, "uptime_s"), fmt_duration);
     snprintf(vcpus, sizeof(vcpus), "%lld",
              (long long)json_integer_value(json_object_get(vm, "vcpus")));
     const char *state = str(vm, "state");
@@ -90,22 +82,9 @@ int cmd_list(struct cli *c, int argc, char **argv)
         return r;
     if (optind < argc)
         return cli_usage(usage_list, argv[0], "unexpected argument", argv[optind]);
-    json_t *res;
-    if (cli_call(c, "GET", "/vms", NULL, &res))
-        return 1;
-    if (c->json) {
-        cli_print_json(res);
-    } else {
-        static const char *const h[] = {"NAME", "STATE", "VCPUS",  "MEMORY",
-                                        "CPU%", "RSS",   "UPTIME", "TEMPLATE"};
-        struct table *t = table_new(8, h);
-        json_t *vms = json_object_get(res, "vms");
-        for (size_t i = 0; i < json_array_size(vms); i++)
-            cli_vm_row(t, json_array_get(vms, i));
-        table_print(t, stdout);
-    }
-    json_decref(res);
-    return 0;
+    static const char *const h[] = {"NAME", "STATE", "VCPUS",  "MEMORY",
+                                    "CPU%", "RSS",   "UPTIME", "TEMPLATE"};
+    return cli_list(c, "/vms", "vms", 8, h, cli_vm_row);
 }
 
 static void kv(const char *k, const char *v)
@@ -124,52 +103,50 @@ static const char *plural(long long n)
 }
 
 /* "vda  41 reads (1.7 MiB), 1 write (4.0 KiB), 1 flush, 0 errors" */
-static void print_disk_io(const json_t *io)
+static void disk_line(const json_t *d, char *buf, size_t size)
 {
-    json_t *devs = json_object_get(io, "devices");
-    if (!json_is_array(devs))
-        return;
-    if (json_array_size(devs) == 0)
-        kv("Disk I/O:", "no disks");
-    for (size_t i = 0; i < json_array_size(devs); i++) {
-        const json_t *d = json_array_get(devs, i);
-        char rd[32], wr[32], buf[256];
-        fmt_bytes(rd, sizeof(rd), (double)ival(d, "read_bytes"));
-        fmt_bytes(wr, sizeof(wr), (double)ival(d, "write_bytes"));
-        long long r = ival(d, "read_requests"), w = ival(d, "write_requests");
-        long long f = ival(d, "flushes"), e = ival(d, "errors");
-        snprintf(buf, sizeof(buf),
-                 "%-5s %lld read%s (%s), %lld write%s (%s), %lld flush%s, %lld error%s",
-                 str(d, "device"), r, plural(r), rd, w, plural(w), wr, f, f == 1 ? "" : "es", e,
-                 plural(e));
-        kv(i == 0 ? "Disk I/O:" : "", buf);
-    }
+    char rd[32], wr[32];
+    fmt_bytes(rd, sizeof(rd), (double)ival(d, "read_bytes"));
+    fmt_bytes(wr, sizeof(wr), (double)ival(d, "write_bytes"));
+    long long r = ival(d, "read_requests"), w = ival(d, "write_requests");
+    long long f = ival(d, "flushes"), e = ival(d, "errors");
+    snprintf(buf, size, "%-5s %lld read%s (%s), %lld write%s (%s), %lld flush%s, %lld error%s",
+             str(d, "device"), r, plural(r), rd, w, plural(w), wr, f, f == 1 ? "" : "es", e,
+             plural(e));
 }
 
 /* "net0  user: rx 12 packets (3.4 KiB), tx 20 packets (2.0 KiB), 0 dropped" */
-static void print_net_io(const json_t *io)
+static void net_line(const json_t *d, char *buf, size_t size)
+{
+    char rx[32], tx[32];
+    fmt_bytes(rx, sizeof(rx), (double)ival(d, "rx_bytes"));
+    fmt_bytes(tx, sizeof(tx), (double)ival(d, "tx_bytes"));
+    long long rp = ival(d, "rx_packets"), tp = ival(d, "tx_packets");
+    snprintf(buf, size, "%-5s %s: rx %lld packet%s (%s), tx %lld packet%s (%s), %lld dropped",
+             str(d, "device"), str(d, "backend"), rp, plural(rp), rx, tp, plural(tp), tx,
+             ival(d, "rx_dropped") + ival(d, "tx_dropped"));
+}
+
+/* One line per device of a disk_io or net_io object (absent when the VM
+ * is not running), or `none` when it has no devices. */
+static void print_devices(const json_t *io, const char *label, const char *none,
+                          void (*line)(const json_t *d, char *buf, size_t size))
 {
     json_t *devs = json_object_get(io, "devices");
     if (!json_is_array(devs))
         return;
     if (json_array_size(devs) == 0)
-        kv("Network:", "no NICs");
+        kv(label, none);
     for (size_t i = 0; i < json_array_size(devs); i++) {
-        const json_t *d = json_array_get(devs, i);
-        char rx[32], tx[32], buf[256];
-        fmt_bytes(rx, sizeof(rx), (double)ival(d, "rx_bytes"));
-        fmt_bytes(tx, sizeof(tx), (double)ival(d, "tx_bytes"));
-        long long rp = ival(d, "rx_packets"), tp = ival(d, "tx_packets");
-        snprintf(buf, sizeof(buf),
-                 "%-5s %s: rx %lld packet%s (%s), tx %lld packet%s (%s), %lld dropped",
-                 str(d, "device"), str(d, "backend"), rp, plural(rp), rx, tp, plural(tp), tx,
-                 ival(d, "rx_dropped") + ival(d, "tx_dropped"));
-        kv(i == 0 ? "Network:" : "", buf);
+        char buf[256];
+        line(json_array_get(devs, i), buf, sizeof(buf));
+        kv(i == 0 ? label : "", buf);
     }
 }
 
-static void print_info(const json_t *j)
+static void print_info(const json_t *j, const void *unused)
 {
+    (void)unused;
     const json_t *def = json_object_get(j, "definition");
     char buf[512];
     kv("Name:", str(j, "name"));
@@ -178,11 +155,7 @@ static void print_info(const json_t *j)
     kv("Host:", str(j, "host"));
     num_or_dash(buf, sizeof(buf), json_object_get(j, "pid"), "%.0f");
     kv("PID:", buf);
-    json_t *u = json_object_get(j, "uptime_s");
-    if (json_is_number(u))
-        fmt_duration(buf, sizeof(buf), json_number_value(u));
-    else
-        snprintf(buf, sizeof(buf), "-");
+    fmt_or_dash(buf, sizeof(buf), json_object_get(j, "uptime_s"), fmt_duration);
     kv("Uptime:", buf);
     snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(j, "vcpus")));
     kv("vCPUs:", buf);
@@ -191,11 +164,7 @@ static void print_info(const json_t *j)
     kv("Memory:", buf);
     num_or_dash(buf, sizeof(buf), json_object_get(j, "cpu_percent"), "%.1f%%");
     kv("CPU:", buf);
-    json_t *rss = json_object_get(j, "rss_bytes");
-    if (json_is_integer(rss))
-        fmt_bytes(buf, sizeof(buf), (double)json_integer_value(rss));
-    else
-        snprintf(buf, sizeof(buf), "-");
+    fmt_or_dash(buf, sizeof(buf), json_object_get(j, "rss_bytes"), fmt_bytes);
     kv("RSS:", buf);
     json_t *guest = json_object_get(j, "guest");
     if (guest) {
@@ -206,8 +175,8 @@ static void print_info(const json_t *j)
                                 ? "guest listening"
                                 : "no guest driver yet");
     }
-    print_disk_io(json_object_get(j, "disk_io"));
-    print_net_io(json_object_get(j, "net_io"));
+    print_devices(json_object_get(j, "disk_io"), "Disk I/O:", "no disks", disk_line);
+    print_devices(json_object_get(j, "net_io"), "Network:", "no NICs", net_line);
     json_t *reboots = json_object_get(j, "guest_reboots");
     if (json_is_integer(reboots)) {
         snprintf(buf, sizeof(buf), "%lld by the guest", (long long)json_integer_value(reboots));
@@ -250,15 +219,7 @@ int cmd_info(struct cli *c, int argc, char **argv)
         return r;
     char path[512];
     vm_path(path, sizeof(path), argv[optind], "");
-    json_t *res;
-    if (cli_call(c, "GET", path, NULL, &res))
-        return 1;
-    if (c->json)
-        cli_print_json(res);
-    else
-        print_info(res);
-    json_decref(res);
-    return 0;
+    return cli_show(c, "GET", path, print_info, NULL);
 }
 
 static const char usage_where[] = "usage: rvctl where NAME [--json]\n"
@@ -324,41 +285,13 @@ static json_t *read_def_file(const char *path, struct err *e)
     return j;
 }
 
-static int add_array(json_t *def, const char *key, json_t *item)
-{
-    json_t *a = json_object_get(def, key);
-    if (!a) {
-        a = json_array();
-        json_object_set_new(def, key, a);
-    }
-    return json_array_append_new(a, item);
-}
-
 /* Options -> definition JSON. Returns -1 to go on (with *out), else exit status. */
 static int parse_define(int argc, char **argv, json_t **out)
 {
-    enum {
-        O_KERNEL = 1,
-        O_INITRD,
-        O_CMDLINE,
-        O_MEM,
-        O_CPUS,
-        O_DISK,
-        O_NIC,
-        O_AUTOSTART,
-        O_RESTART,
-        O_FILE
-    };
+    enum { O_FILE = 1 };
     static const struct option opts[] = {
-        {"kernel", required_argument, NULL, O_KERNEL},
-        {"initrd", required_argument, NULL, O_INITRD},
-        {"cmdline", required_argument, NULL, O_CMDLINE},
-        {"mem", required_argument, NULL, O_MEM},
-        {"cpus", required_argument, NULL, O_CPUS},
-        {"disk", required_argument, NULL, O_DISK},
-        {"nic", required_argument, NULL, O_NIC},
-        {"autostart", no_argument, NULL, O_AUTOSTART},
-        {"restart", required_argument, NULL, O_RESTART},
+        CLI_OPTS_FILES,
+        CLI_OPTS_SETTINGS,
         {"file", required_argument, NULL, O_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -370,42 +303,9 @@ static int parse_define(int argc, char **argv, json_t **out)
     optind = 0;
     opterr = 0;
     while (status < 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int64_t n;
-        char *end;
-        json_t *item;
+        if (cli_def_option(def, ch, optarg, usage_define, cmd, &status))
+            continue;
         switch (ch) {
-        case O_KERNEL:
-        case O_INITRD: {
-            char *p = cli_abspath(optarg);
-            json_object_set_new(def, ch == O_KERNEL ? "kernel" : "initrd", json_string(p));
-            free(p);
-            break;
-        }
-        case O_CMDLINE: json_object_set_new(def, "cmdline", json_string(optarg)); break;
-        case O_MEM:
-            if (cli_parse_mem_mib(optarg, &n) < 0)
-                status =
-                    cli_usage(usage_define, cmd, "--mem: expected a size like 256M or 1G", optarg);
-            else
-                json_object_set_new(def, "memory_mib", json_integer(n));
-            break;
-        case O_CPUS:
-            n = strtol(optarg, &end, 10);
-            if (*end || !*optarg)
-                status = cli_usage(usage_define, cmd, "--cpus: expected a number", optarg);
-            else
-                json_object_set_new(def, "vcpus", json_integer(n));
-            break;
-        case O_DISK:
-        case O_NIC:
-            item = ch == O_DISK ? cli_parse_disk(optarg, &e) : cli_parse_nic(optarg, &e);
-            if (!item)
-                status = cli_fail(2, "%s", e.msg);
-            else
-                add_array(def, ch == O_DISK ? "disks" : "nics", item);
-            break;
-        case O_AUTOSTART: json_object_set_new(def, "autostart", json_true()); break;
-        case O_RESTART: json_object_set_new(def, "restart", json_string(optarg)); break;
         case O_FILE:
             json_decref(file);
             file = read_def_file(optarg, &e);
@@ -438,25 +338,30 @@ static int parse_define(int argc, char **argv, json_t **out)
     return -1;
 }
 
+int cli_make_vm(struct cli *c, const char *path, json_t *body, bool start, json_t **res)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s", json_string_value(json_object_get(body, "name")) ?: "");
+    int r = cli_call(c, "POST", path, body, res);
+    json_decref(body);
+    if (r || !start)
+        return r;
+    json_decref(*res);
+    char start_path[512];
+    vm_path(start_path, sizeof(start_path), name, "/start");
+    return cli_call(c, "POST", start_path, NULL, res);
+}
+
 static int do_define(struct cli *c, int argc, char **argv, bool start)
 {
-    json_t *def, *res;
+    json_t *def = NULL, *res;
     int r = parse_define(argc, argv, &def);
     if (r >= 0)
         return r;
     char name[256];
     snprintf(name, sizeof(name), "%s", json_string_value(json_object_get(def, "name")) ?: "");
-    r = cli_call(c, "POST", "/vms", def, &res);
-    json_decref(def);
-    if (r)
-        return r;
-    if (start) {
-        json_decref(res);
-        char path[512];
-        vm_path(path, sizeof(path), name, "/start");
-        if (cli_call(c, "POST", path, NULL, &res))
-            return 1;
-    }
+    if (cli_make_vm(c, "/vms", def, start, &res))
+        return 1;
     if (c->json)
         cli_print_json(res);
     else if (start)

@@ -60,18 +60,43 @@ void table_print(struct table *t, FILE *f)
     free(t);
 }
 
+/* Divide by 1024 while `*v` is at least `limit`: the unit's index (0: B,
+ * up to 4: TiB). */
+static int scale(double *v, double limit)
+{
+    int u = 0;
+    while (*v >= limit && u < 4) {
+        *v /= 1024;
+        u++;
+    }
+    return u;
+}
+
 void fmt_bytes(char *out, size_t size, double bytes)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        u++;
-    }
+    int u = scale(&bytes, 1024);
     if (u == 0 || bytes >= 100)
         snprintf(out, size, "%.0f %s", bytes, units[u]);
     else
         snprintf(out, size, "%.1f %s", bytes, units[u]);
+}
+
+void fmt_bytes_short(char *out, size_t size, double bytes)
+{
+    int u = scale(&bytes, 1000);
+    if (u == 0)
+        snprintf(out, size, bytes > 0 ? "%.0fB" : "0", bytes);
+    else
+        snprintf(out, size, bytes < 9.95 ? "%.1f%c" : "%.0f%c", bytes, "BKMGT"[u]);
+}
+
+void fmt_or_dash(char *out, size_t size, const json_t *v, void (*fmt)(char *, size_t, double))
+{
+    if (json_is_number(v))
+        fmt(out, size, json_number_value(v));
+    else
+        snprintf(out, size, "-");
 }
 
 void fmt_duration(char *out, size_t size, double seconds)

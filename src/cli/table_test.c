@@ -39,6 +39,21 @@ static void test_formats(void)
     CHECK_STR(s, "256 MiB");
     fmt_bytes(s, sizeof(s), 3.0 * 1073741824);
     CHECK_STR(s, "3.0 GiB");
+    static const struct {
+        double v;
+        const char *want;
+    } shorts[] = {{0, "0"},
+                  {512, "512B"},
+                  {1000, "1.0K"},
+                  {9.5 * 1024, "9.5K"},
+                  {120 * 1024, "120K"},
+                  {1.5 * 1048576, "1.5M"}};
+    for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
+        fmt_bytes_short(s, sizeof(s), shorts[i].v);
+        CHECK_STR(s, shorts[i].want);
+    }
+    fmt_bytes_short(s, sizeof(s), 999.9 * 1048576);
+    CHECK(strlen(s) <= 5);
     fmt_duration(s, sizeof(s), 12.7);
     CHECK_STR(s, "12s");
     fmt_duration(s, sizeof(s), 247);

@@ -162,10 +162,18 @@ int dvm_insert(struct daemon *d, struct vmdef *def, struct api_err *ae);
  * ask the VM; the caller must not keep pointers across the call). */
 json_t *dvm_summary(struct daemon *d, struct dvm *vm);
 json_t *dvm_info(struct daemon *d, const char *name, struct api_err *ae);
+/* The devices' own counters in a VM's status, by kind: the counters' names
+ * (the API's keys, in /metrics order), how many devices, and device i's
+ * name with its counters in `v`. */
+enum dvm_io_kind { DVM_IO_DISK, DVM_IO_NET };
+#define DVM_IO_COUNTERS 6
+extern const char *const dvm_io_keys[2][DVM_IO_COUNTERS];
+int dvm_io_count(const struct ctl_status *st, enum dvm_io_kind kind);
+const char *dvm_io_device(const struct ctl_status *st, enum dvm_io_kind kind, int i,
+                          uint64_t v[DVM_IO_COUNTERS]);
 /* The "disk_io" and "net_io" objects of info: totals over the devices,
  * then "devices", one object per disk or NIC. */
-json_t *dvm_disk_io(const struct ctl_status *st);
-json_t *dvm_net_io(const struct ctl_status *st);
+json_t *dvm_io_json(const struct ctl_status *st, enum dvm_io_kind kind);
 /* Check that kernel, initrd and disks exist and resolve "auto" formats. */
 int dvm_check_files(struct vmdef *def, struct api_err *ae);
 /* Write the definition file. Lock held. */

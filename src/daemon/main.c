@@ -47,8 +47,7 @@ static const char usage[] =
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "rvisord: %s%s%s (see rvisord --help)\n", msg, arg ? ": " : "", arg ? arg : "");
-    return 2;
+    return err_usage("rvisord", "rvisord", msg, arg);
 }
 
 static void default_paths(char *state, size_t ssize, char *sock, size_t ksize)

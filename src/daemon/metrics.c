@@ -94,87 +94,43 @@ static void per_vm(struct buf *b, struct daemon *d, const char *name, const char
 
 /* The devices' own counters, one sample per VM and device, from the VM
  * process's last answer (supervise.c asks every second). */
-enum dev_value {
-    D_RD_REQS,
-    D_WR_REQS,
-    D_RD_BYTES,
-    D_WR_BYTES,
-    D_FLUSHES,
-    D_ERRORS,
-    N_RX_PACKETS,
-    N_RX_BYTES,
-    N_TX_PACKETS,
-    N_TX_BYTES,
-    N_RX_DROPPED,
-    N_TX_DROPPED
-};
-
-static uint64_t disk_value(const struct ctl_disk_stats *s, enum dev_value v)
-{
-    switch (v) {
-    case D_RD_REQS: return s->read_requests;
-    case D_WR_REQS: return s->write_requests;
-    case D_RD_BYTES: return s->read_bytes;
-    case D_WR_BYTES: return s->write_bytes;
-    case D_FLUSHES: return s->flushes;
-    case D_ERRORS: return s->errors;
-    default: return 0;
-    }
-}
-
-static uint64_t nic_value(const struct ctl_nic_stats *s, enum dev_value v)
-{
-    switch (v) {
-    case N_RX_PACKETS: return s->rx_packets;
-    case N_RX_BYTES: return s->rx_bytes;
-    case N_TX_PACKETS: return s->tx_packets;
-    case N_TX_BYTES: return s->tx_bytes;
-    case N_RX_DROPPED: return s->rx_dropped;
-    case N_TX_DROPPED: return s->tx_dropped;
-    default: return 0;
-    }
-}
-
 static void per_device(struct buf *b, struct daemon *d, const char *name, const char *help,
-                       enum dev_value v)
+                       enum dvm_io_kind kind, int k)
 {
-    bool disk = v <= D_ERRORS;
     family(b, name, "counter", help);
     for (struct dvm *vm = d->vms; vm; vm = vm->next) {
         const struct ctl_status *st = &vm->status;
         if (vm->pid <= 0 || !vm->status_valid)
             continue;
-        for (int i = 0; disk && i < st->ndisks; i++)
-            put(b, "%s{vm=\"%s\",device=\"%s\"} %llu\n", name, vm->def.name, st->disks[i].device,
-                (unsigned long long)disk_value(&st->disks[i], v));
-        for (int i = 0; !disk && i < st->nnics; i++)
-            put(b, "%s{vm=\"%s\",device=\"%s\"} %llu\n", name, vm->def.name, st->nics[i].device,
-                (unsigned long long)nic_value(&st->nics[i], v));
+        for (int i = 0; i < dvm_io_count(st, kind); i++) {
+            uint64_t v[DVM_IO_COUNTERS];
+            const char *dev = dvm_io_device(st, kind, i, v);
+            put(b, "%s{vm=\"%s\",device=\"%s\"} %llu\n", name, vm->def.name, dev,
+                (unsigned long long)v[k]);
+        }
     }
 }
 
 static void devices(struct buf *b, struct daemon *d)
 {
-    per_device(b, d, "rvisor_vm_disk_read_requests_total", "Disk read requests completed",
-               D_RD_REQS);
-    per_device(b, d, "rvisor_vm_disk_write_requests_total", "Disk write requests completed",
-               D_WR_REQS);
-    per_device(b, d, "rvisor_vm_disk_read_bytes_total", "Bytes the guest read from the disk",
-               D_RD_BYTES);
-    per_device(b, d, "rvisor_vm_disk_write_bytes_total", "Bytes the guest wrote to the disk",
-               D_WR_BYTES);
-    per_device(b, d, "rvisor_vm_disk_flushes_total", "Disk flush requests completed", D_FLUSHES);
-    per_device(b, d, "rvisor_vm_disk_errors_total", "Disk requests that failed", D_ERRORS);
-    per_device(b, d, "rvisor_vm_net_rx_packets_total", "Frames the NIC delivered to the guest",
-               N_RX_PACKETS);
-    per_device(b, d, "rvisor_vm_net_rx_bytes_total", "Bytes the NIC delivered to the guest",
-               N_RX_BYTES);
-    per_device(b, d, "rvisor_vm_net_tx_packets_total", "Frames the guest sent", N_TX_PACKETS);
-    per_device(b, d, "rvisor_vm_net_tx_bytes_total", "Bytes the guest sent", N_TX_BYTES);
-    per_device(b, d, "rvisor_vm_net_rx_dropped_total", "Frames to the guest that were dropped",
-               N_RX_DROPPED);
-    per_device(b, d, "rvisor_vm_net_tx_dropped_total", "Frames from the guest that were dropped",
-               N_TX_DROPPED);
+    /* in the order of dvm_io_keys */
+    static const char *const help[2][DVM_IO_COUNTERS] = {
+        [DVM_IO_DISK] = {"Disk read requests completed", "Disk write requests completed",
+                         "Bytes the guest read from the disk", "Bytes the guest wrote to the disk",
+                         "Disk flush requests completed", "Disk requests that failed"},
+        [DVM_IO_NET] = {"Frames the NIC delivered to the guest",
+                        "Bytes the NIC delivered to the guest", "Frames the guest sent",
+                        "Bytes the guest sent", "Frames to the guest that were dropped",
+                        "Frames from the guest that were dropped"},
+    };
+    for (int kind = DVM_IO_DISK; kind <= DVM_IO_NET; kind++) {
+        for (int k = 0; k < DVM_IO_COUNTERS; k++) {
+            char name[96];
+            snprintf(name, sizeof(name), "rvisor_vm_%s_%s_total",
+                     kind == DVM_IO_DISK ? "disk" : "net", dvm_io_keys[kind][k]);
+            per_device(b, d, name, help[kind][k], (enum dvm_io_kind)kind, k);
+        }
+    }
 }
 
 static void host_memory(uint64_t *total, uint64_t *avail)

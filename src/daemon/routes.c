@@ -118,7 +118,42 @@ static json_t *sorted(json_t *arr)
     return out;
 }
 
-static void vms_collection(struct req *rq, struct api_response *rs)
+/* A collection: GET lists every item (sorted by name) under `key`; POST
+ * makes one with `create`. */
+struct collection {
+    const char *key;
+    void (*list)(struct daemon *d, json_t *a); /* lock held: append each item */
+    int (*create)(struct daemon *d, json_t *body, json_t **out, struct api_err *ae);
+};
+
+/* An operation's outcome: `status` with `out`, or the error. */
+static void reply_result(struct api_response *rs, int r, int status, json_t *out,
+                         const struct api_err *ae)
+{
+    if (r < 0)
+        reply_err(rs, ae);
+    else
+        reply(rs, status, out);
+}
+
+/* POST with a JSON object body that makes something: 201 with it. `c`
+ * makes an item of that collection, unless `tname` asks for a clone of that
+ * template. */
+static void create(struct req *rq, struct api_response *rs, const struct collection *c,
+                   const char *tname)
+{
+    json_t *body = body_object(rq, rs, false);
+    if (!body)
+        return;
+    struct api_err ae = {0};
+    json_t *out = NULL;
+    int r =
+        tname ? dtemplate_clone(rq->d, tname, body, &out, &ae) : c->create(rq->d, body, &out, &ae);
+    reply_result(rs, r, 201, out, &ae);
+    json_decref(body);
+}
+
+static void collection(struct req *rq, struct api_response *rs, const struct collection *c)
 {
     struct daemon *d = rq->d;
     if (!method_is(rq, rs, "GET, POST"))
@@ -126,22 +161,27 @@ static void vms_collection(struct req *rq, struct api_response *rs)
     if (!strcmp(rq->method, "GET")) {
         json_t *a = json_array();
         pthread_mutex_lock(&d->lock);
-        for (struct dvm *vm = d->vms; vm; vm = vm->next)
-            json_array_append_new(a, dvm_summary(d, vm));
+        c->list(d, a);
         pthread_mutex_unlock(&d->lock);
-        reply(rs, 200, json_pack("{s:o}", "vms", sorted(a)));
+        reply(rs, 200, json_pack("{s:o}", c->key, sorted(a)));
         return;
     }
-    json_t *body = body_object(rq, rs, false);
-    if (!body)
-        return;
-    struct api_err ae = {0};
-    json_t *out = NULL;
-    if (dvm_define(d, body, &out, &ae) < 0)
-        reply_err(rs, &ae);
-    else
-        reply(rs, 201, out);
-    json_decref(body);
+    create(rq, rs, c, NULL);
+}
+
+static void list_vms(struct daemon *d, json_t *a)
+{
+    for (struct dvm *vm = d->vms; vm; vm = vm->next)
+        json_array_append_new(a, dvm_summary(d, vm));
+}
+
+static const struct collection vms = {"vms", list_vms, dvm_define};
+
+/* DELETE of an item: {"deleted": NAME}. */
+static void reply_deleted(struct api_response *rs, int r, const char *name,
+                          const struct api_err *ae)
+{
+    reply_result(rs, r, 200, r < 0 ? NULL : json_pack("{s:s}", "deleted", name), ae);
 }
 
 static json_t *summary_of(struct daemon *d, const char *name)
@@ -166,10 +206,7 @@ static void vm_item(struct req *rq, struct api_response *rs, const char *name)
             reply_err(rs, &ae);
         return;
     }
-    if (dvm_undefine(rq->d, name, &ae) < 0)
-        reply_err(rs, &ae);
-    else
-        reply(rs, 200, json_pack("{s:s}", "deleted", name));
+    reply_deleted(rs, dvm_undefine(rq->d, name, &ae), name, &ae);
 }
 
 /* POST /vms/NAME/stop body: {"force": bool, "timeout_s": int}. */
@@ -239,31 +276,13 @@ static void vm_action(struct req *rq, struct api_response *rs, const char *name,
 
 /* ---- /templates ------------------------------------------------------------- */
 
-static void templates_collection(struct req *rq, struct api_response *rs)
+static void list_templates(struct daemon *d, json_t *a)
 {
-    struct daemon *d = rq->d;
-    if (!method_is(rq, rs, "GET, POST"))
-        return;
-    if (!strcmp(rq->method, "GET")) {
-        json_t *a = json_array();
-        pthread_mutex_lock(&d->lock);
-        for (struct dtemplate *t = d->templates; t; t = t->next)
-            json_array_append_new(a, dtemplate_json(d, t));
-        pthread_mutex_unlock(&d->lock);
-        reply(rs, 200, json_pack("{s:o}", "templates", sorted(a)));
-        return;
-    }
-    json_t *body = body_object(rq, rs, false);
-    if (!body)
-        return;
-    struct api_err ae = {0};
-    json_t *out = NULL;
-    if (dtemplate_create(d, body, &out, &ae) < 0)
-        reply_err(rs, &ae);
-    else
-        reply(rs, 201, out);
-    json_decref(body);
+    for (struct dtemplate *t = d->templates; t; t = t->next)
+        json_array_append_new(a, dtemplate_json(d, t));
 }
+
+static const struct collection templates = {"templates", list_templates, dtemplate_create};
 
 static void template_item(struct req *rq, struct api_response *rs, const char *name)
 {
@@ -272,10 +291,7 @@ static void template_item(struct req *rq, struct api_response *rs, const char *n
         return;
     struct api_err ae = {0};
     if (!strcmp(rq->method, "DELETE")) {
-        if (dtemplate_delete(d, name, &ae) < 0)
-            reply_err(rs, &ae);
-        else
-            reply(rs, 200, json_pack("{s:s}", "deleted", name));
+        reply_deleted(rs, dtemplate_delete(d, name, &ae), name, &ae);
         return;
     }
     pthread_mutex_lock(&d->lock);
@@ -290,18 +306,8 @@ static void template_item(struct req *rq, struct api_response *rs, const char *n
 
 static void template_clone(struct req *rq, struct api_response *rs, const char *name)
 {
-    if (!method_is(rq, rs, "POST"))
-        return;
-    json_t *body = body_object(rq, rs, false);
-    if (!body)
-        return;
-    struct api_err ae = {0};
-    json_t *out = NULL;
-    if (dtemplate_clone(rq->d, name, body, &out, &ae) < 0)
-        reply_err(rs, &ae);
-    else
-        reply(rs, 201, out);
-    json_decref(body);
+    if (method_is(rq, rs, "POST"))
+        create(rq, rs, NULL, name);
 }
 
 /* ---- the rest ----------------------------------------------------------------- */
@@ -439,7 +445,7 @@ void routes_dispatch(struct daemon *d, const char *method, const char *path, con
         events(&rq, rs);
     } else if (!strcmp(s0, "vms")) {
         if (rq.nsegs == 1)
-            vms_collection(&rq, rs);
+            collection(&rq, rs, &vms);
         else if (!name_ok(rs, "VM", s1))
             return;
         else if (rq.nsegs == 2)
@@ -450,7 +456,7 @@ void routes_dispatch(struct daemon *d, const char *method, const char *path, con
             fail(rs, 404, NULL, "no such endpoint: %s", path);
     } else if (!strcmp(s0, "templates")) {
         if (rq.nsegs == 1)
-            templates_collection(&rq, rs);
+            collection(&rq, rs, &templates);
         else if (!name_ok(rs, "template", s1))
             return;
         else if (rq.nsegs == 2)

@@ -301,6 +301,43 @@ static void test_templates_and_clones(void)
     json_decref(j);
 }
 
+/* A template's NICs go to its clones, without the template's MACs (the VM
+ * process derives a clone's own from its name). */
+static void test_template_nics(void)
+{
+    char body[512];
+    json_t *j;
+    snprintf(body, sizeof(body),
+             "{\"name\":\"netbase\",\"kernel\":\"%s\",\"nics\":[{\"type\":\"user\","
+             "\"mac\":\"52:54:00:aa:bb:cc\"},{\"type\":\"tap\",\"ifname\":\"tap9\"}]}",
+             kernel);
+    CHECK(req("POST", "/templates", body, &j) == 201);
+    json_t *nics = json_object_get(j, "nics");
+    CHECK(json_array_size(nics) == 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(nics, 0), "mac")),
+              "52:54:00:aa:bb:cc");
+    json_decref(j);
+    CHECK(req("POST", "/templates/netbase/clone", "{\"name\":\"n1\"}", NULL) == 201);
+    CHECK(req("GET", "/vms/n1", NULL, &j) == 200);
+    nics = json_object_get(json_object_get(j, "definition"), "nics");
+    CHECK(json_array_size(nics) == 2);
+    json_t *n0 = json_array_get(nics, 0), *n1 = json_array_get(nics, 1);
+    CHECK_STR(json_string_value(json_object_get(n0, "type")), "user");
+    CHECK(json_object_get(n0, "mac") == NULL);
+    CHECK_STR(json_string_value(json_object_get(n1, "type")), "tap");
+    CHECK_STR(json_string_value(json_object_get(n1, "ifname")), "tap9");
+    CHECK(json_object_get(n1, "mac") == NULL);
+    json_decref(j);
+    /* the template keeps its own */
+    CHECK(req("GET", "/templates/netbase", NULL, &j) == 200);
+    CHECK_STR(
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "nics"), 0), "mac")),
+        "52:54:00:aa:bb:cc");
+    json_decref(j);
+    CHECK(req("DELETE", "/vms/n1", NULL, NULL) == 200);
+    CHECK(req("DELETE", "/templates/netbase", NULL, NULL) == 200);
+}
+
 struct race {
     int status;
 };
@@ -391,6 +428,7 @@ int main(void)
     test_events_and_metrics();
     test_device_counters();
     test_templates_and_clones();
+    test_template_nics();
     test_concurrency();
     test_persistence();
     daemon_close(d);

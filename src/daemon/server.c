@@ -23,6 +23,7 @@
 #include "api/jsonx.h"
 #include "api/unixsock.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 #include "util/log.h"
 
 #define READ_MAX (HTTP_HEAD_MAX + HTTP_BODY_MAX + 65536)
@@ -41,20 +42,6 @@ struct conn {
     size_t len, cap;
     bool eof;
 };
-
-static bool send_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
 
 static bool send_response(int fd, struct api_response *rs, bool keep_alive)
 {
@@ -77,7 +64,7 @@ static bool send_response(int fd, struct api_response *rs, bool keep_alive)
         snprintf(extra, sizeof(extra), "Allow: %s\r\n", rs->allow);
     size_t len;
     char *out = http_format_response(rs->status, type, extra, body, strlen(body), keep_alive, &len);
-    bool ok = send_all(fd, out, len);
+    bool ok = fd_send_all(fd, out, len) == 0;
     free(out);
     free(body);
     return ok;
@@ -138,7 +125,7 @@ static bool serve_one(struct conn *c)
         if (m.head_done && m.expect_continue && !sent_continue) {
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
             sent_continue = true;
-            if (!send_all(c->fd, cont, sizeof(cont) - 1))
+            if (fd_send_all(c->fd, cont, sizeof(cont) - 1) < 0)
                 goto out;
         }
         if (c->eof || !read_more(c))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/fdio.h"
 
 static int fsync_dir_of(const char *path)
 {
@@ -42,23 +43,6 @@ static char *temp_name(const char *path)
     return t;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int store_write_atomic(const char *path, const void *data, size_t len, int mode, struct err *e)
 {
     char *tmp = temp_name(path);
@@ -70,7 +54,7 @@ int store_write_atomic(const char *path, const void *data, size_t len, int mode,
         return r;
     }
     const char *what = "write";
-    if ((r = write_all(fd, data, len)) < 0)
+    if ((r = fd_write_all(fd, data, len)) < 0)
         goto fail;
     what = "fchmod";
     if (fchmod(fd, (mode_t)mode) < 0)

@@ -5,8 +5,10 @@
  * files named in the request). A clone is a new VM whose every disk is a
  * qcow2 overlay backed by the template's disk (block/image.h,
  * blk_create_qcow2): creating one writes a few KiB whatever the disk size,
- * and any number of clones share the base. A template that clones still
- * use cannot be deleted.
+ * and any number of clones share the base. A clone gets the template's
+ * NICs, but never its MAC addresses: the VM process derives each clone's
+ * own from the clone's name (stable across restarts, different per
+ * clone). A template that clones still use cannot be deleted.
  *
  * Threads: API threads. Disk copies and overlay creation run without
  * d->lock; the template (or VM) being worked on is marked busy meanwhile.
@@ -226,7 +228,8 @@ int dtemplate_delete(struct daemon *d, const char *name, struct api_err *ae)
 
 /* ---- clone ------------------------------------------------------------------ */
 
-/* The clone's definition: the template's, with the body's overrides. */
+/* The clone's definition: the template's, with the body's overrides, and
+ * NICs without the template's MAC addresses. */
 static int clone_def(struct dtemplate *t, json_t *body, struct vmdef *def, struct api_err *ae)
 {
     static const char *const keys[] = {"name",      "vcpus",   "memory_mib", "cmdline",
@@ -247,6 +250,9 @@ static int clone_def(struct dtemplate *t, json_t *body, struct vmdef *def, struc
     json_object_update(j, body);
     json_object_del(j, "uuid");
     json_object_set_new(j, "template", json_string(t->def.name));
+    json_t *nic;
+    size_t i;
+    json_array_foreach(json_object_get(j, "nics"), i, nic) json_object_del(nic, "mac");
     int r = vmdef_from_json(def, j, VMDEF_STORED, &ae->e, ae->field);
     json_decref(j);
     if (r < 0)

@@ -284,49 +284,52 @@ json_t *dvm_summary(struct daemon *d, struct dvm *vm)
     return j;
 }
 
-json_t *dvm_disk_io(const struct ctl_status *st)
+const char *const dvm_io_keys[2][DVM_IO_COUNTERS] = {
+    [DVM_IO_DISK] = {"read_requests", "write_requests", "read_bytes", "write_bytes", "flushes",
+                     "errors"},
+    [DVM_IO_NET] = {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped"},
+};
+
+int dvm_io_count(const struct ctl_status *st, enum dvm_io_kind kind)
 {
-    uint64_t t[6] = {0};
-    static const char *const keys[6] = {"read_requests", "write_requests", "read_bytes",
-                                        "write_bytes",   "flushes",        "errors"};
-    json_t *devs = json_array();
-    for (int i = 0; i < st->ndisks; i++) {
-        const struct ctl_disk_stats *s = &st->disks[i];
-        const uint64_t v[6] = {s->read_requests, s->write_requests, s->read_bytes,
-                               s->write_bytes,   s->flushes,        s->errors};
-        json_t *o = json_pack("{s:s}", "device", s->device);
-        for (int k = 0; k < 6; k++) {
-            json_object_set_new(o, keys[k], json_integer((json_int_t)v[k]));
-            t[k] += v[k];
-        }
-        json_array_append_new(devs, o);
-    }
-    json_t *j = json_object();
-    for (int k = 0; k < 6; k++)
-        json_object_set_new(j, keys[k], json_integer((json_int_t)t[k]));
-    json_object_set_new(j, "devices", devs);
-    return j;
+    return kind == DVM_IO_DISK ? st->ndisks : st->nnics;
 }
 
-json_t *dvm_net_io(const struct ctl_status *st)
+const char *dvm_io_device(const struct ctl_status *st, enum dvm_io_kind kind, int i,
+                          uint64_t v[DVM_IO_COUNTERS])
 {
-    uint64_t t[6] = {0};
-    static const char *const keys[6] = {"rx_packets", "rx_bytes",   "tx_packets",
-                                        "tx_bytes",   "rx_dropped", "tx_dropped"};
+    if (kind == DVM_IO_DISK) {
+        const struct ctl_disk_stats *s = &st->disks[i];
+        const uint64_t d[DVM_IO_COUNTERS] = {s->read_requests, s->write_requests, s->read_bytes,
+                                             s->write_bytes,   s->flushes,        s->errors};
+        memcpy(v, d, sizeof(d));
+        return s->device;
+    }
+    const struct ctl_nic_stats *s = &st->nics[i];
+    const uint64_t n[DVM_IO_COUNTERS] = {s->rx_packets, s->rx_bytes,   s->tx_packets,
+                                         s->tx_bytes,   s->rx_dropped, s->tx_dropped};
+    memcpy(v, n, sizeof(n));
+    return s->device;
+}
+
+json_t *dvm_io_json(const struct ctl_status *st, enum dvm_io_kind kind)
+{
+    const char *const *keys = dvm_io_keys[kind];
+    uint64_t t[DVM_IO_COUNTERS] = {0};
     json_t *devs = json_array();
-    for (int i = 0; i < st->nnics; i++) {
-        const struct ctl_nic_stats *s = &st->nics[i];
-        const uint64_t v[6] = {s->rx_packets, s->rx_bytes,   s->tx_packets,
-                               s->tx_bytes,   s->rx_dropped, s->tx_dropped};
-        json_t *o = json_pack("{s:s, s:s}", "device", s->device, "backend", s->backend);
-        for (int k = 0; k < 6; k++) {
+    for (int i = 0; i < dvm_io_count(st, kind); i++) {
+        uint64_t v[DVM_IO_COUNTERS];
+        json_t *o = json_pack("{s:s}", "device", dvm_io_device(st, kind, i, v));
+        if (kind == DVM_IO_NET)
+            json_object_set_new(o, "backend", json_string(st->nics[i].backend));
+        for (int k = 0; k < DVM_IO_COUNTERS; k++) {
             json_object_set_new(o, keys[k], json_integer((json_int_t)v[k]));
             t[k] += v[k];
         }
         json_array_append_new(devs, o);
     }
     json_t *j = json_object();
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < DVM_IO_COUNTERS; k++)
         json_object_set_new(j, keys[k], json_integer((json_int_t)t[k]));
     json_object_set_new(j, "devices", devs);
     return j;
@@ -347,8 +350,8 @@ static json_t *runtime_json(struct daemon *d, struct dvm *vm)
     json_object_set_new(j, "started_at", up ? json_integer(vm->started_at) : json_null());
     /* the devices' own counters (the VM process's last answer) */
     const struct ctl_status *st = up && vm->status_valid ? &vm->status : NULL;
-    json_t *disk = st && st->has_devices ? dvm_disk_io(st) : NULL;
-    json_t *net = st && st->has_devices ? dvm_net_io(st) : NULL;
+    json_t *disk = st && st->has_devices ? dvm_io_json(st, DVM_IO_DISK) : NULL;
+    json_t *net = st && st->has_devices ? dvm_io_json(st, DVM_IO_NET) : NULL;
     json_object_set_new(j, "disk_read_bytes",
                         disk ? json_incref(json_object_get(disk, "read_bytes")) : json_null());
     json_object_set_new(j, "disk_write_bytes",

@@ -18,6 +18,13 @@ void err_set(struct err *e, const char *fmt, ...)
     e->set = true;
 }
 
+int err_usage(const char *who, const char *help, const char *msg, const char *arg)
+{
+    fprintf(stderr, "%s: %s%s%s%s%s%s\n", who, msg, arg ? ": " : "", arg ? arg : "",
+            help ? " (see " : "", help ? help : "", help ? " --help)" : "");
+    return 2;
+}
+
 void err_clear(struct err *e)
 {
     e->msg[0] = 0;

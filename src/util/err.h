@@ -25,4 +25,8 @@ void err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 
 /* Clear `e`. */
 void err_clear(struct err *e);
 
+/* A command-line usage error on stderr: "WHO: MSG[: ARG][ (see HELP --help)]".
+ * Returns 2, the exit status for bad usage. `arg` and `help` may be NULL. */
+int err_usage(const char *who, const char *help, const char *msg, const char *arg);
+
 #endif

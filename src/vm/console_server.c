@@ -24,6 +24,7 @@
 #include "api/unixsock.h"
 #include "machine/uart.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 #include "util/log.h"
 
 #define MAX_CLIENTS 16
@@ -80,18 +81,7 @@ static void client_update(struct client *c)
 /* Try to send the buffered output; false if the client is gone. */
 static bool client_flush(struct client *c)
 {
-    while (c->outlen) {
-        ssize_t n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
-        if (n <= 0)
-            return false;
-        memmove(c->out, c->out + n, c->outlen - (size_t)n);
-        c->outlen -= (size_t)n;
-    }
-    return true;
+    return fd_send_pending(c->fd, c->out, &c->outlen);
 }
 
 static void client_send(struct client *c, const char *buf, size_t len)
@@ -106,19 +96,6 @@ static void client_send(struct client *c, const char *buf, size_t len)
         return;
     }
     client_update(c);
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
 }
 
 /* Keep the log bounded: past LOG_ROTATE_BYTES it moves to "<log>.1". */
@@ -138,7 +115,7 @@ static void log_output(struct console_server *cs, const char *buf, size_t len)
             cs->log_bytes = 0;
         }
     }
-    write_all(cs->log_fd, buf, len);
+    fd_write_all(cs->log_fd, buf, len);
     cs->log_bytes += len;
 }
 
@@ -146,7 +123,7 @@ static void deliver(struct console_server *cs, const char *buf, size_t len)
 {
     log_output(cs, buf, len);
     if (cs->mirror_stdout)
-        write_all(STDOUT_FILENO, buf, len);
+        fd_write_all(STDOUT_FILENO, buf, len);
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (cs->clients[i])
             client_send(cs->clients[i], buf, len);
@@ -339,7 +316,7 @@ void console_server_free(struct console_server *cs)
     while (cs->pipe_r >= 0 && (n = read(cs->pipe_r, buf, sizeof(buf))) > 0) {
         log_output(cs, buf, (size_t)n);
         if (cs->mirror_stdout)
-            write_all(STDOUT_FILENO, buf, (size_t)n);
+            fd_write_all(STDOUT_FILENO, buf, (size_t)n);
     }
     for (int i = 0; i < MAX_CLIENTS; i++) {
         struct client *c = cs->clients[i];

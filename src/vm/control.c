@@ -25,6 +25,7 @@
 #include "api/ctl.h"
 #include "api/unixsock.h"
 #include "util/alloc.h"
+#include "util/fdio.h"
 #include "util/log.h"
 #include "vm/powerbtn.h"
 #include "vm/vm.h"
@@ -95,17 +96,8 @@ static void conn_drop(struct conn *k)
 /* Send what is buffered; false if the peer is gone. */
 static bool conn_flush(struct conn *k)
 {
-    while (k->outlen) {
-        ssize_t n = send(k->fd, k->out, k->outlen, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
-        if (n <= 0)
-            return false;
-        memmove(k->out, k->out + n, k->outlen - (size_t)n);
-        k->outlen -= (size_t)n;
-    }
+    if (!fd_send_pending(k->fd, k->out, &k->outlen))
+        return false;
     evloop_mod_fd(k->c->vm->loop, k->fd, EPOLLIN | (k->outlen ? EPOLLOUT : 0));
     return true;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "vm/img.h"
@@ -68,8 +69,7 @@ static const char usage_main[] =
 
 static int die_usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "rvisor run: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-    return 2;
+    return err_usage("rvisor run", NULL, msg, arg);
 }
 
 static int cmd_run(int argc, char **argv)

@@ -28,6 +28,7 @@ import time
 import pexpect
 import pytest
 
+import rvapi
 from conftest import BOOT_TIMEOUT, PROMPT, RVISOR, guest_file
 
 BIN_DIR = os.path.dirname(RVISOR)
@@ -74,28 +75,7 @@ class Daemon:
 
     def api(self, method, path, body=None, raw=None):
         """One HTTP request on the unix socket; returns (status, headers, parsed body)."""
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(600)
-        s.connect(self.sock)
-        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: rvisord\r\nConnection: close\r\n"
-                  f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
-        resp = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            resp += chunk
-        s.close()
-        head, _, payload = resp.partition(b"\r\n\r\n")
-        lines = head.decode().split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = payload.decode()
-        return status, headers, parsed
+        return rvapi.request(self.sock, method, path, body, raw)
 
     def rvctl(self, *args, check=True, timeout=900):
         r = subprocess.run([RVCTL] + list(args), capture_output=True, text=True,
@@ -285,9 +265,12 @@ def test_template_and_clones(daemon):
     args = ["template", "create", "base", "--kernel", guest_file("Image"),
             "--initrd", guest_file("initrd.cpio.gz"), "--mem", MEM]
     if have_virtio_blk():
+        # the root disk's init takes a DHCP lease on eth0: clones get networking
         args += ["--cmdline", "console=ttyS0 root=/dev/vda",
-                 "--disk", guest_file("rootfs.ext4") + ",format=raw"]
-    daemon.rvctl(*args)
+                 "--disk", guest_file("rootfs.ext4") + ",format=raw",
+                 "--nic", "user,mac=52:54:00:00:00:99"]
+    r = daemon.rvctl(*args)
+    assert "created (1 disk, 1 NIC)" in r.stdout or not have_virtio_blk(), r.stdout
     tmpl = daemon.api("GET", "/templates/base")[2]
     for disk in tmpl["disks"]:
         assert disk["path"].startswith(daemon.state)      # copied in, read-only
@@ -310,7 +293,7 @@ def test_template_and_clones(daemon):
     r = daemon.rvctl("clone", "base", "c1", check=False)
     assert r.returncode == 1 and "already exists" in one_line(r.stderr)
     listing = daemon.rvctl("template", "list").stdout
-    assert re.search(r"base\s+1\s+160 MiB\s+\d\s+3", listing), listing
+    assert re.search(r"base\s+1\s+160 MiB\s+\d\s+\d\s+3", listing), listing
 
 
 def test_start_together(daemon):
@@ -426,6 +409,37 @@ def test_disks_are_independent(daemon):
         con.detach()
 
 
+def test_clones_get_networking(daemon):
+    """The template's user NIC: each clone gets 10.0.2.15 by DHCP, with a MAC
+    of its own (not the template's 52:54:00:00:00:99, not its siblings')."""
+    if not have_virtio_blk():
+        pytest.skip("clones are diskless: no rootfs init to run DHCP")
+    macs = {}
+    for name in CLONES:
+        nics = daemon.info(name)["definition"]["nics"]
+        assert [n["type"] for n in nics] == ["user"] and "mac" not in nics[0], nics
+        con = Console(daemon, name)
+        deadline = time.monotonic() + 90
+        while True:
+            _, out = con.run("ip -4 addr show eth0")
+            if "inet 10.0.2.15/" in out or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        if "inet 10.0.2.15/" not in out:
+            st, _ = con.run("busybox time true 2>/dev/null")
+            con.detach()
+            if st != 0:
+                pytest.skip("guest programs that read the clock die: udhcpc cannot run")
+            raise AssertionError(f"{name}: no DHCP lease on eth0: {out}")
+        st, mac = con.run("cat /sys/class/net/eth0/address")
+        assert st == 0
+        macs[name] = mac.strip()
+        con.detach()
+    assert len(set(macs.values())) == len(CLONES), macs
+    for mac in macs.values():
+        assert mac.startswith("52:54:00:") and mac != "52:54:00:00:00:99", macs
+
+
 def test_views(daemon):
     r = daemon.rvctl("where", "c1")
     assert r.stdout.strip() == socket.gethostname()
@@ -438,8 +452,14 @@ def test_views(daemon):
     assert r.stdout.count("rvctl top") == 2
     for name in CLONES:
         assert re.search(rf"^{name}\s+running\s", r.stdout, re.M)
+    assert "READ/s" in r.stdout and "Net rx" in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80, r.stdout
     r = daemon.rvctl("--json", "top", "-n", "1")
-    assert {v["name"] for v in json.loads(r.stdout)["vms"]} == set(CLONES)
+    vms = json.loads(r.stdout)["vms"]
+    assert {v["name"] for v in vms} == set(CLONES)
+    for v in vms:     # the boot read the root disk (when there is one)
+        assert v["disk_read_bytes_per_s"] > 0 or not have_virtio_blk(), v
+        assert v["net_tx_bytes_per_s"] >= 0, v
     st, headers, text = daemon.api("GET", "/metrics")
     assert st == 200 and headers["content-type"].startswith("text/plain")
     for name in CLONES:
