@@ -117,11 +117,6 @@ def daemon():
     shutil.rmtree(d.dir, ignore_errors=True)
 
 
-def have_virtio_blk():
-    r = subprocess.run([RVISOR, "run", "--help"], capture_output=True, text=True)
-    return "--disk" in r.stdout
-
-
 def process_gone(pid):
     """True if `pid` has ended (a zombie its parent has not reaped counts)."""
     try:
@@ -263,14 +258,13 @@ def test_cli_bad_input(daemon):
 
 def test_template_and_clones(daemon):
     args = ["template", "create", "base", "--kernel", guest_file("Image"),
-            "--initrd", guest_file("initrd.cpio.gz"), "--mem", MEM]
-    if have_virtio_blk():
-        # the root disk's init takes a DHCP lease on eth0: clones get networking
-        args += ["--cmdline", "console=ttyS0 root=/dev/vda",
-                 "--disk", guest_file("rootfs.ext4") + ",format=raw",
-                 "--nic", "user,mac=52:54:00:00:00:99"]
+            "--initrd", guest_file("initrd.cpio.gz"), "--mem", MEM,
+            # the root disk's init takes a DHCP lease on eth0: clones get networking
+            "--cmdline", "console=ttyS0 root=/dev/vda",
+            "--disk", guest_file("rootfs.ext4") + ",format=raw",
+            "--nic", "user,mac=52:54:00:00:00:99"]
     r = daemon.rvctl(*args)
-    assert "created (1 disk, 1 NIC)" in r.stdout or not have_virtio_blk(), r.stdout
+    assert "created (1 disk, 1 NIC)" in r.stdout, r.stdout
     tmpl = daemon.api("GET", "/templates/base")[2]
     for disk in tmpl["disks"]:
         assert disk["path"].startswith(daemon.state)      # copied in, read-only
@@ -392,8 +386,6 @@ def test_watchers_are_read_only(daemon):
 
 
 def test_disks_are_independent(daemon):
-    if not have_virtio_blk():
-        pytest.skip("rvisor has no --disk yet (virtio-blk not landed): clones are diskless")
     for name in CLONES:
         con = Console(daemon, name)
         status, out = con.run("grep ' / ' /proc/mounts")
@@ -412,8 +404,6 @@ def test_disks_are_independent(daemon):
 def test_clones_get_networking(daemon):
     """The template's user NIC: each clone gets 10.0.2.15 by DHCP, with a MAC
     of its own (not the template's 52:54:00:00:00:99, not its siblings')."""
-    if not have_virtio_blk():
-        pytest.skip("clones are diskless: no rootfs init to run DHCP")
     macs = {}
     for name in CLONES:
         nics = daemon.info(name)["definition"]["nics"]
@@ -425,12 +415,7 @@ def test_clones_get_networking(daemon):
             if "inet 10.0.2.15/" in out or time.monotonic() > deadline:
                 break
             time.sleep(2)
-        if "inet 10.0.2.15/" not in out:
-            st, _ = con.run("busybox time true 2>/dev/null")
-            con.detach()
-            if st != 0:
-                pytest.skip("guest programs that read the clock die: udhcpc cannot run")
-            raise AssertionError(f"{name}: no DHCP lease on eth0: {out}")
+        assert "inet 10.0.2.15/" in out, f"{name}: no DHCP lease on eth0: {out}"
         st, mac = con.run("cat /sys/class/net/eth0/address")
         assert st == 0
         macs[name] = mac.strip()
@@ -457,8 +442,8 @@ def test_views(daemon):
     r = daemon.rvctl("--json", "top", "-n", "1")
     vms = json.loads(r.stdout)["vms"]
     assert {v["name"] for v in vms} == set(CLONES)
-    for v in vms:     # the boot read the root disk (when there is one)
-        assert v["disk_read_bytes_per_s"] > 0 or not have_virtio_blk(), v
+    for v in vms:     # the boot read the root disk
+        assert v["disk_read_bytes_per_s"] > 0, v
         assert v["net_tx_bytes_per_s"] >= 0, v
     st, headers, text = daemon.api("GET", "/metrics")
     assert st == 200 and headers["content-type"].startswith("text/plain")
