@@ -32,7 +32,7 @@ OUT=${1:-$GUEST_DIR/out/debian}
 SUITE=trixie
 SIZE=${DEBIAN_ROOTFS_SIZE:-2G}
 PACKAGES="systemd-sysv,udev,dbus,libpam-systemd,openssh-server,linux-image-riscv64,initramfs-tools,
-iproute2,iputils-ping,procps,less,perl,python3,xz-utils,bzip2,kmod,ca-certificates"
+iproute2,iputils-ping,procps,less,perl,python3,xz-utils,bzip2,kmod,ca-certificates,e2fsprogs"
 
 log() { echo "debian-rootfs: $*" >&2; }
 die() { echo "debian-rootfs: error: $*" >&2; exit 1; }

@@ -47,8 +47,9 @@ def main():
     kernel, initrd, image = (os.path.join(d, n) for n in ("vmlinux", "initrd.img", "rootfs.ext4"))
     tmp = tempfile.mkdtemp(prefix="debian-check-")
     overlay = os.path.join(tmp, "root.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image, overlay],
-                   check=True)
+    # rvisor's own qcow2 overlays are QEMU-compatible: no qemu-utils needed
+    subprocess.run([a.rvisor, "img", "create", "-f", "qcow2", "-b", os.path.abspath(image),
+                    "-F", "raw", overlay], check=True, stdout=subprocess.DEVNULL)
     append = "console=ttyS0 root=/dev/vda rw " + a.append
     if a.vmm == "rvisor":
         cmd = [a.rvisor, "run", "--kernel", kernel, "--initrd", initrd, "--disk", overlay,
