@@ -5,13 +5,19 @@
 #   make run      build what is missing, then boot the default guest on this terminal
 #   make test     all tests: unit tests under ASan/UBSan, ISA tests, system tests
 #   make bench    side-by-side benchmark against qemu-system-riscv64
+#   make fuzz     libFuzzer targets under ASan/UBSan (clang), FUZZ_TIME seconds each
+#                 (not part of `make test`; see tests/fuzz/README.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 120
+FUZZ_TARGETS ?= qcow2 http vmconfig ctl
 GUEST_OUT  ?= guest/out
 MEM        ?= 512M
 CPUS       ?= 1
 
-.PHONY: all deps build guest debian run test unit-test isa-test system-test style-test bench clean
+.PHONY: all deps build guest debian run test unit-test isa-test system-test style-test bench clean \
+	fuzz fuzz-build
 
 all: build
 
@@ -72,5 +78,25 @@ test: style-test unit-test isa-test system-test
 bench: build guest
 	bench/run
 
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined'
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) $(foreach t,$(FUZZ_TARGETS),tests/fuzz/fuzz_$(t))
+
+# Seeds are generated (tests/fuzz/make_seeds.sh), the corpora grow in
+# $(FUZZ_BUILD)/corpus/<target>, crashes land in $(FUZZ_BUILD)/crashes/.
+fuzz: build fuzz-build
+	tests/fuzz/make_seeds.sh $(FUZZ_BUILD)/corpus $(BUILD)/rvisor
+	mkdir -p $(FUZZ_BUILD)/crashes
+	set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t for $(FUZZ_TIME)s"; \
+		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) \
+			-artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- -print_final_stats=1 \
+			$(FUZZ_BUILD)/corpus/$$t $(FUZZ_ARGS); \
+	done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
