@@ -117,6 +117,8 @@ static void test_bad_messages(void)
     expect_bad("{\"id\":1,\"type\":\"query\"}", "missing protocol version");
     expect_bad("{\"v\":2,\"id\":1,\"type\":\"query\"}", "unsupported control protocol version 2");
     expect_bad("{\"v\":1,\"id\":1,\"type\":\"explode\"}", "unknown request type");
+    /* fuzz_ctl: the peer's type string must not break the error over lines */
+    expect_bad("{\"v\":1,\"id\":1,\"type\":\"a\\nb\\u001b\"}", "type \"a\\nb\\x1b\"");
     expect_bad("{\"v\":1,\"id\":-1,\"type\":\"query\"}", "\"id\"");
     expect_bad("{\"v\":1,\"type\":\"query\"}", "\"id\"");
     expect_bad("{\"v\":1}", "neither");

@@ -5,6 +5,7 @@
  * bad input (unknown field, wrong type, out of range, bad enum, relative
  * path, bad name) is refused with an error naming the field.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,9 +146,30 @@ static void test_names_and_uuids(void)
     CHECK(vmdef_uuid_valid(u) && strcmp(u, v) && u[14] == '4');
 }
 
+/* Found by tests/fuzz/fuzz_vmconfig: user strings quoted in an error (a
+ * name, an unknown key, a NIC type) broke it over several lines. */
+static void test_error_is_one_line(void)
+{
+    const char *texts[] = {
+        "{\"name\":\"a\\nb\",\"kernel\":\"/k\"}",
+        "{\"name\":\"a\",\"kernel\":\"/k\",\"x\\ny\\u001b[2J\":1}",
+        "{\"name\":\"a\",\"kernel\":\"/k\",\"nics\":[{\"type\":\"u\\r\\n\"}]}",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct vmdef d;
+        struct err e = {0};
+        char field[VMDEF_FIELD_MAX];
+        CHECK(parse(texts[i], &d, 0, &e, field) == -EINVAL);
+        for (const char *p = e.msg; *p; p++)
+            CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+        CHECK_CONTAINS(e.msg, "\\n");
+    }
+}
+
 int main(void)
 {
     test_full_roundtrip();
+    test_error_is_one_line();
     test_defaults();
     test_rejections();
     test_names_and_uuids();
