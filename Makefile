@@ -11,7 +11,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME  ?= 120
-FUZZ_TARGETS ?= qcow2 http vmconfig ctl
+FUZZ_TARGETS ?= qcow2 http vmconfig ctl cmdline
 GUEST_OUT  ?= guest/out
 MEM        ?= 512M
 CPUS       ?= 1
@@ -79,6 +79,7 @@ bench: build guest
 	bench/run
 
 $(FUZZ_BUILD)/build.ninja: | deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang with libFuzzer: apt-get install clang"; exit 1; }
 	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined'

@@ -9,7 +9,7 @@ set -eu
 out=${1:?usage: make_seeds.sh OUTDIR [RVISOR]}
 rvisor=${2:-}
 case $rvisor in ""|/*) ;; *) rvisor=$(pwd)/$rvisor ;; esac
-mkdir -p "$out/qcow2" "$out/http" "$out/vmconfig" "$out/ctl"
+mkdir -p "$out/qcow2" "$out/http" "$out/vmconfig" "$out/ctl" "$out/cmdline"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -73,4 +73,10 @@ s ctl/request '{"v":1,"id":7,"type":"query"}\n'
 s ctl/error '{"v":1,"id":7,"ok":false,"error":"already paused"}\n'
 s ctl/event '{"v":1,"event":"exit","data":{"status":0,"reason":"poweroff"}}\n{"v":1,"event":"reboot","data":{"reboots":2,"guest_reboots":1}}\n'
 s ctl/status '{"v":1,"id":1,"ok":true,"result":{"name":"vm1","state":"running","pid":10,"vcpus":1,"mem_bytes":268435456,"uptime_ms":5,"cpu_ns":7,"rss_bytes":9,"ram_resident_bytes":8,"powerbtn_ready":true,"reboots":1,"guest_reboots":0,"disks":[{"device":"vda","read_requests":1,"write_requests":2,"read_bytes":3,"write_bytes":4,"flushes":5,"errors":0}],"nics":[{"device":"net0","backend":"user","rx_packets":1,"rx_bytes":2,"tx_packets":3,"tx_bytes":4,"rx_dropped":0,"tx_dropped":0}]}}\n'
+
+# --- cmdline: --net specs, sizes, integers
+s cmdline/user 'user,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-10.0.2.15:53,mac=52:54:00:12:34:56'
+s cmdline/tap 'tap,ifname=tap0'
+s cmdline/size '512MiB'
+s cmdline/int '-4'
 echo "seeds in $out: $(find "$out" -type f | wc -l) files"
