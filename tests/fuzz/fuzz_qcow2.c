@@ -17,8 +17,8 @@
 
 #include "block/image.h"
 #include "util/log.h"
+#include "fuzz_util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static char dir[64], path[128];

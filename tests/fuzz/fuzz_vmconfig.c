@@ -10,17 +10,7 @@
 
 #include "api/jsonx.h"
 #include "api/vmconfig.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Errors are one line of printable text, whatever the input quoted. */
-static bool one_line(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    return true;
-}
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
