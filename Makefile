@@ -79,7 +79,7 @@ bench: build guest
 	bench/run
 
 $(FUZZ_BUILD)/build.ninja: | deps
-	@command -v clang >/dev/null || { echo "make fuzz needs clang with libFuzzer: apt-get install clang"; exit 1; }
+	@tools/install-deps.sh clang libclang-rt-14-dev
 	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined'

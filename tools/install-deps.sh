@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages rvisor needs to build, test and benchmark, once:
 # packages already installed are skipped, and `apt-get update` runs only when
-# something is missing. Works as root or through sudo.
+# something is missing. Works as root or through sudo. Arguments name extra
+# packages that only some targets need (make fuzz: clang and its libFuzzer).
 set -eu
 
 PKGS="
@@ -12,6 +13,7 @@ gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
 qemu-system-misc qemu-utils qemu-user
 python3 python3-pytest python3-pexpect
 e2fsprogs cpio xz-utils gzip
+$*
 "
 
 missing=""
