@@ -17,14 +17,6 @@
 #define K_OLD 20000          /* amoadd iterations per hart that record the old value */
 #define K_LOCK 50000         /* critical sections per hart */
 #define ADD_D 0x100000001ull /* exercises the carry into the upper word */
-/* harts keep within WINDOW iterations of each other (smp_pace), so that
- * they overlap even when the host has fewer cores than the guest has harts */
-#define WINDOW 2048
-#define PACE(me, n)                                                                                \
-    do {                                                                                           \
-        if ((i & 255) == 0)                                                                        \
-            smp_pace(me, (uint32_t)(n), WINDOW);                                                   \
-    } while (0)
 
 static uint32_t cnt_w, cnt_old;
 static uint64_t cnt_d;
@@ -52,11 +44,11 @@ static void adder(struct smp_hart *me)
     /* tight loops first: the more often the harts collide, the better */
     for (int i = 0; i < K_ADD; i++) {
         AMO("amoadd.w", &cnt_w, 1);
-        PACE(me, i);
+        smp_pace_every(me, i, i);
     }
     for (int i = 0; i < K_ADD; i++) {
         AMO("amoadd.d", &cnt_d, ADD_D);
-        PACE(me, K_ADD + i);
+        smp_pace_every(me, i, K_ADD + i);
     }
     for (int i = 0; i < K_OLD; i++) {
         uint32_t old = (uint32_t)AMO("amoadd.w", &cnt_old, 1);
@@ -66,7 +58,7 @@ static void adder(struct smp_hart *me)
         uint64_t v = (uint64_t)i * NHARTS + idx + 1;
         AMO("amomaxu.d", &max_u, v << 20);
         AMO("amominu.d", &min_u, v << 20);
-        PACE(me, 2 * K_ADD + i);
+        smp_pace_every(me, i, 2 * K_ADD + i);
     }
     AMO("amoor.d", &bits_or, 1ull << (idx * 8));
 }
@@ -92,7 +84,7 @@ static void locker(struct smp_hart *me)
             collisions++;
         owner = 0;
         asm volatile("amoswap.w.rl zero, zero, (%0)" ::"r"(&lock) : "memory");
-        PACE(me, i);
+        smp_pace_every(me, i, i);
     }
 }
 

@@ -20,14 +20,6 @@
 #define K_D 100000
 #define K_MIX 100000
 #define ADD_D 0x100000001ull
-/* harts keep within WINDOW iterations of each other (smp_pace), so that
- * they overlap even when the host has fewer cores than the guest has harts */
-#define WINDOW 2048
-#define PACE(me, n)                                                                                \
-    do {                                                                                           \
-        if ((i & 255) == 0)                                                                        \
-            smp_pace(me, (uint32_t)(n), WINDOW);                                                   \
-    } while (0)
 
 static uint32_t cnt_w, cnt_mix;
 static uint64_t cnt_d;
@@ -75,15 +67,15 @@ static void counter(struct smp_hart *me)
         SEQ(me, 0, 1);
     for (int i = 0; i < K_W; i++) {
         fails += lrsc_add_w(&cnt_w, 1);
-        PACE(me, i);
+        smp_pace_every(me, i, i);
     }
     for (int i = 0; i < K_D; i++) {
         fails += lrsc_add_d(&cnt_d, ADD_D);
-        PACE(me, K_W + i);
+        smp_pace_every(me, i, K_W + i);
     }
     /* odd harts by lr/sc, even harts by amoadd, on the same word */
     for (int i = 0; i < K_MIX; i++) {
-        PACE(me, K_W + K_D + i);
+        smp_pace_every(me, i, K_W + K_D + i);
         if (me->index & 1)
             fails += lrsc_add_w(&cnt_mix, 1);
         else

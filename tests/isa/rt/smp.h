@@ -130,6 +130,17 @@ bool smp_barrier(void);
 void smp_pace(struct smp_hart *me, uint32_t n, uint32_t window);
 void smp_pace_reset(void);
 
+/* The usual pacing of a counted loop: at every 256th iteration i, report n
+ * iterations done and keep within SMP_PACE_WINDOW of the other harts, so
+ * that they overlap even when the host has fewer cores than the guest has
+ * harts. */
+#define SMP_PACE_WINDOW 2048
+static inline void smp_pace_every(struct smp_hart *me, uint32_t i, uint32_t n)
+{
+    if ((i & 255) == 0)
+        smp_pace(me, n, SMP_PACE_WINDOW);
+}
+
 /* Check on a secondary: recorded in me, reported by smp_join. */
 bool smp_check(struct smp_hart *me, int line, uint64_t got, uint64_t want);
 #define SEQ(me, got, want) smp_check(me, __LINE__, (uint64_t)(got), (uint64_t)(want))
